@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package tinynas needs to build, test, run the demo
+# and the benchmarks. Idempotent: does nothing when all are present.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config git ca-certificates procps iproute2
+  protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev
+  libabsl-dev libtorch-dev libpqxx-dev prometheus-cpp-dev
+  libgtest-dev libgmock-dev libyaml-cpp-dev nlohmann-json3-dev
+  libgoogle-glog-dev libssl-dev
+  postgresql postgresql-client
+  dataset-fashion-mnist python3 python3-torch python3-numpy python3-yaml
+  curl
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install_deps: missing packages (${missing[*]}); run as root or install them" >&2
+  exit 1
+fi
+echo "install_deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
