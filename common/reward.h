@@ -1,0 +1,34 @@
+#ifndef NAS_COMMON_REWARD_H_
+#define NAS_COMMON_REWARD_H_
+
+// Scalar rewards of a trained candidate (DESIGN.md "Reward and constraints").
+// Pure functions, thread-safe. Higher is better.
+//
+// ACC is the spec's metric (accuracy or macro_f1). Limits come from
+// ComputeLimits(device, constraints); SRAM usage is SramUsage(metrics).
+// - "accuracy" (default): ACC.
+// - "weighted_exp" (Mukhopadhyay et al. 2023):
+//     R = (Wa*ACC + sum_i Wi*exp(wi*Pi)) / (|Wa| + sum_i |Wi|),
+//   i over flash, sram, macs, latency with Wi != 0, Pi = usage_i / limit_i.
+// - "max" (muNAS): R = -max_i(min(x_i / bound_i, 10) / lambda_i) over
+//   error (x = 1 - ACC, bound 1), flash, sram, and macs when limited.
+// - "linear" (MONAS): R = alpha*ACC - (1-alpha)*cost, cost = mean of
+//   usage/limit over flash, sram, and macs and latency when limited.
+
+#include "absl/status/statusor.h"
+#include "proto/nas.pb.h"
+
+namespace nas {
+
+// InvalidArgument for an unknown type or metric, a resource term without a
+// limit (e.g. weight_macs with no constraints.max_macs), a lambda <= 0 for
+// "max", or alpha outside [0, 1] for "linear". The spec should be completed
+// (CompleteSearchSpec) so that defaults are filled.
+absl::StatusOr<double> ComputeReward(const v1::RewardSpec& spec,
+                                     const v1::Metrics& metrics,
+                                     const v1::DeviceProfile& device,
+                                     const v1::Constraints& constraints);
+
+}  // namespace nas
+
+#endif  // NAS_COMMON_REWARD_H_
