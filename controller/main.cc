@@ -1,0 +1,150 @@
+// nas-controller: keeps searches in PostgreSQL, proposes candidates, leases
+// them to workers over gRPC and exposes Prometheus metrics.
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/datasets.h"
+#include "common/logging.h"
+#include "controller/clock.h"
+#include "controller/server.h"
+#include "controller/store/pg_trial_store.h"
+#include "prometheus/exposer.h"
+#include "prometheus/registry.h"
+
+ABSL_FLAG(std::string, listen, "0.0.0.0:50051",
+          "gRPC address to serve on; port 0 picks a free port");
+ABSL_FLAG(std::string, port_file, "",
+          "Write the bound gRPC port to this file once serving");
+ABSL_FLAG(std::string, db, "",
+          "libpq URI of the database (default: $TINYNAS_DB)");
+ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9464",
+          "Prometheus /metrics address; port 0 picks a free port");
+ABSL_FLAG(std::string, metrics_port_file, "",
+          "Write the bound metrics port to this file");
+ABSL_FLAG(std::string, data_root, "",
+          "Folder of the built-in data sets (default: $TINYNAS_DATA_ROOT or "
+          "the source tree's data/)");
+ABSL_FLAG(int32_t, lease_ttl_ms, 30000,
+          "A leased trial without a heartbeat for this long is handed out "
+          "again");
+ABSL_FLAG(int32_t, heartbeat_ms, 2000,
+          "Heartbeat interval the controller asks workers for");
+
+namespace {
+
+// Prints "nas-controller: <message>" on one line and returns exit code 1.
+int Fail(const std::string& message) {
+  std::cerr << "nas-controller: " << message << std::endl;
+  return 1;
+}
+
+// Writes `port` to `path` through a temporary file, so that a reader never
+// sees a partial number.
+absl::Status WritePortFile(const std::string& path, int port) {
+  if (path.empty()) return absl::OkStatus();
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << port << "\n";
+    if (!out.good()) {
+      return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::UnavailableError(absl::StrCat("cannot rename to ", path));
+  }
+  return absl::OkStatus();
+}
+
+std::string DatabaseUri() {
+  std::string uri = absl::GetFlag(FLAGS_db);
+  if (uri.empty()) {
+    const char* env = std::getenv("TINYNAS_DB");
+    if (env != nullptr) uri = env;
+  }
+  return uri;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "nas-controller --db=postgresql:///tinynas?host=/path/sock "
+      "[--listen=0.0.0.0:50051]");
+  absl::ParseCommandLine(argc, argv);
+  nas::InitLogging(argv[0]);
+
+  // SIGINT/SIGTERM are taken by sigwait below; every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  const int ttl_ms = absl::GetFlag(FLAGS_lease_ttl_ms);
+  const int heartbeat_ms = absl::GetFlag(FLAGS_heartbeat_ms);
+  if (heartbeat_ms <= 0 || ttl_ms <= heartbeat_ms) {
+    return Fail("need 0 < --heartbeat_ms < --lease_ttl_ms");
+  }
+  const std::string uri = DatabaseUri();
+  if (uri.empty()) return Fail("no database: pass --db or set TINYNAS_DB");
+
+  auto store = nas::controller::PgTrialStore::Create(uri);
+  if (!store.ok()) return Fail(std::string(store.status().message()));
+  if (absl::Status migrated = (*store)->Migrate(); !migrated.ok()) {
+    return Fail(absl::StrCat("cannot migrate the database schema: ",
+                             migrated.message()));
+  }
+
+  auto registry = std::make_shared<prometheus::Registry>();
+  std::unique_ptr<prometheus::Exposer> exposer;
+  try {
+    exposer = std::make_unique<prometheus::Exposer>(
+        absl::GetFlag(FLAGS_metrics_listen));
+  } catch (const std::exception& e) {
+    return Fail(absl::StrCat("cannot serve metrics on ",
+                             absl::GetFlag(FLAGS_metrics_listen), ": ",
+                             e.what()));
+  }
+  exposer->RegisterCollectable(registry);
+
+  nas::controller::ServerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.data_root = absl::GetFlag(FLAGS_data_root);
+  if (options.data_root.empty()) options.data_root = nas::DefaultDataRoot();
+  options.lease_ttl = absl::Milliseconds(ttl_ms);
+  options.heartbeat_interval = absl::Milliseconds(heartbeat_ms);
+  nas::controller::SystemClock clock;
+  auto server = nas::controller::ControllerServer::Start(
+      store->get(), &clock, registry.get(), options);
+  if (!server.ok()) return Fail(std::string(server.status().message()));
+
+  const std::vector<int> metrics_ports = exposer->GetListeningPorts();
+  if (metrics_ports.empty()) return Fail("metrics server has no port");
+  const int metrics_port = metrics_ports.front();
+  for (const absl::Status& s :
+       {WritePortFile(absl::GetFlag(FLAGS_port_file), (*server)->port()),
+        WritePortFile(absl::GetFlag(FLAGS_metrics_port_file), metrics_port)}) {
+    if (!s.ok()) return Fail(std::string(s.message()));
+  }
+  LOG(INFO) << "serving on port " << (*server)->port() << ", metrics on port "
+            << metrics_port << ", data root " << options.data_root;
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  LOG(INFO) << "signal " << signal_number << ": shutting down";
+  (*server)->Shutdown();
+  return 0;
+}

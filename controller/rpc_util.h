@@ -1,0 +1,71 @@
+#ifndef NAS_CONTROLLER_RPC_UTIL_H_
+#define NAS_CONTROLLER_RPC_UTIL_H_
+
+// Helpers shared by the gRPC service classes: request checks and the
+// finishing of unary calls (status translation, deadline, metrics).
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "common/grpc_status.h"
+#include "controller/controller_metrics.h"
+#include "grpcpp/server_context.h"
+#include "grpcpp/support/server_callback.h"
+
+namespace nas::controller {
+
+// InvalidArgument unless `value` > 0.
+inline absl::Status CheckPositiveId(absl::string_view field, int64_t value) {
+  if (value > 0) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, " must be a positive id, got ", value));
+}
+
+// InvalidArgument for an empty (when `required`), over-long or NUL-holding
+// text field.
+inline absl::Status CheckText(absl::string_view field, const std::string& text,
+                              size_t max_length, bool required) {
+  if (required && text.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
+  }
+  if (text.size() > max_length) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": ", text.size(), " bytes, at most ", max_length, " allowed"));
+  }
+  if (text.find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " contains a NUL character"));
+  }
+  return absl::OkStatus();
+}
+
+// Runs `handler` (returning absl::Status after filling the reply) unless the
+// call is already past its deadline, then finishes the call with the
+// translated status and records it in `metrics` under `method`.
+template <typename Handler>
+grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* context,
+                                     ControllerMetrics* metrics,
+                                     absl::string_view method,
+                                     Handler&& handler) {
+  const absl::Time start = absl::Now();
+  absl::Status status;
+  if (context->deadline() <= std::chrono::system_clock::now()) {
+    status = absl::DeadlineExceededError("deadline passed before handling");
+  } else {
+    status = handler();
+  }
+  metrics->RpcFinished(method, static_cast<int>(status.code()),
+                       absl::ToDoubleSeconds(absl::Now() - start));
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+}  // namespace nas::controller
+
+#endif  // NAS_CONTROLLER_RPC_UTIL_H_

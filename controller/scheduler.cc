@@ -1,0 +1,312 @@
+#include "controller/scheduler.h"
+
+#include <algorithm>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/architecture.h"
+#include "common/cost_model.h"
+#include "common/logging.h"
+#include "common/reward.h"
+#include "common/spec.h"
+#include "common/status_macros.h"
+#include "controller/scheduling_rules.h"
+
+namespace nas::controller {
+namespace {
+
+// Proposals one round may make for a search, infeasible ones included, so
+// that a space that rarely fits the device cannot stall the loop.
+constexpr int kMaxProposalsPerRound = 256;
+// A round ends after this many proposals in a row that were being trained
+// already (a small space whose networks are all in flight); the next round
+// tries again.
+constexpr int kMaxSkipsInARow = 16;
+
+}  // namespace
+
+// What became of one proposed architecture.
+enum class Scheduler::Fate { kQueued, kCached, kInfeasible, kSkipped };
+
+Scheduler::Scheduler(TrialStore* store, SearchContexts* contexts,
+                     const Clock* clock, ControllerMetrics* metrics,
+                     ChangeListener* listener, SchedulerOptions options)
+    : store_(store),
+      contexts_(contexts),
+      clock_(clock),
+      metrics_(metrics),
+      listener_(listener),
+      options_(std::move(options)) {}
+
+Scheduler::~Scheduler() { Stop(); }
+
+absl::StatusOr<v1::Search> Scheduler::SubmitSearch(const v1::SearchSpec& spec) {
+  std::vector<std::string> problems = SubmissionLimitProblems(spec);
+  absl::StatusOr<v1::SearchSpec> completed =
+      CompleteSearchSpec(spec, options_.data_root);
+  if (!completed.ok()) {
+    problems.push_back(std::string(completed.status().message()));
+  } else if (auto strategy = CreateSearchStrategy(*completed); !strategy.ok()) {
+    problems.push_back(std::string(strategy.status().message()));
+  }
+  if (!problems.empty()) {
+    return absl::InvalidArgumentError(absl::StrJoin(problems, "\n"));
+  }
+  NAS_ASSIGN_OR_RETURN(int64_t id,
+                       store_->CreateSearch(*completed, clock_->Now()));
+  LOG(INFO) << "search " << id << " (" << completed->name()
+            << ") submitted: " << completed->budget().max_trials()
+            << " trials on " << completed->device() << ", policy "
+            << completed->policy();
+  Notify(id, 0);
+  Wake();
+  NAS_ASSIGN_OR_RETURN(SearchRecord record, store_->GetSearch(id));
+  return record.search;
+}
+
+absl::StatusOr<v1::Search> Scheduler::CancelSearch(int64_t search_id) {
+  NAS_RETURN_IF_ERROR(store_->CancelSearch(search_id, clock_->Now()));
+  contexts_->Forget(search_id);
+  LOG(INFO) << "search " << search_id << " cancelled";
+  Notify(search_id, 0);
+  NAS_ASSIGN_OR_RETURN(SearchRecord record, store_->GetSearch(search_id));
+  metrics_->SetSearch(record.search);
+  return record.search;
+}
+
+absl::Status Scheduler::Tick() {
+  absl::MutexLock lock(&tick_mu_);
+  const absl::Time now = clock_->Now();
+  NAS_RETURN_IF_ERROR(ExpireLeases(now));
+  NAS_ASSIGN_OR_RETURN(SlotCounts slots,
+                       store_->CountSlots(now - options_.worker_timeout));
+  NAS_ASSIGN_OR_RETURN(std::vector<int64_t> ids, store_->RunningSearchIds());
+  const int free_slots = std::max(0, slots.total - slots.busy);
+  int pending = 0;
+  for (int64_t id : ids) {
+    absl::Status status = PlanRunningSearch(id, now, free_slots, &pending);
+    if (!status.ok()) LOG(WARNING) << "search " << id << ": " << status;
+  }
+  metrics_->SetQueue(pending, slots.busy, free_slots);
+  return absl::OkStatus();
+}
+
+absl::Status Scheduler::ExpireLeases(absl::Time now) {
+  NAS_ASSIGN_OR_RETURN(std::vector<ExpiredLease> expired,
+                       store_->ExpireLeases(now));
+  if (expired.empty()) return absl::OkStatus();
+  metrics_->LeasesExpired(static_cast<int>(expired.size()));
+  for (const ExpiredLease& e : expired) {
+    LOG(WARNING) << "trial " << e.trial_id << " of search " << e.search_id
+                 << ": lease of worker " << e.worker << " expired (attempt "
+                 << e.attempts << "); trial now "
+                 << v1::TrialState_Name(e.new_state);
+    Notify(e.search_id, e.trial_id);
+    if (e.new_state == v1::TRIAL_FAILED) {
+      NAS_ASSIGN_OR_RETURN(v1::Trial trial, store_->GetTrial(e.trial_id));
+      NAS_ASSIGN_OR_RETURN(std::shared_ptr<SearchContext> context,
+                           contexts_->Get(e.search_id));
+      Observe(*context, trial);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Scheduler::PlanRunningSearch(int64_t search_id, absl::Time now,
+                                          int free_slots, int* pending) {
+  NAS_ASSIGN_OR_RETURN(SearchRecord record, store_->GetSearch(search_id));
+  const SearchPlan plan = PlanSearch(record, now, free_slots);
+  if (plan.cancel_pending) {
+    NAS_ASSIGN_OR_RETURN(int cancelled,
+                         store_->CancelPendingTrials(search_id, now));
+    LOG(INFO) << "search " << search_id << ": " << plan.message << "; "
+              << cancelled << " queued trials cancelled";
+    Notify(search_id, 0);
+  }
+  if (plan.finish.has_value()) {
+    NAS_ASSIGN_OR_RETURN(
+        bool finished,
+        store_->FinishSearch(search_id, *plan.finish, plan.message, now));
+    if (finished) {
+      LOG(INFO) << "search " << search_id << " "
+                << v1::SearchState_Name(*plan.finish) << ": " << plan.message;
+      contexts_->Forget(search_id);
+      Notify(search_id, 0);
+    }
+  } else if (plan.proposals > 0) {
+    absl::Status proposed = Propose(record, plan.proposals, now);
+    // FailedPrecondition: cancelled meanwhile; it stops proposing.
+    if (!proposed.ok() && !absl::IsFailedPrecondition(proposed)) {
+      return proposed;
+    }
+  }
+  NAS_ASSIGN_OR_RETURN(record, store_->GetSearch(search_id));
+  *pending += record.search.trials_pending();
+  metrics_->SetSearch(record.search);
+  return UpdateParetoSize(record.search);
+}
+
+absl::Status Scheduler::Propose(const SearchRecord& record, int count,
+                                absl::Time now) {
+  const int64_t id = record.search.id();
+  NAS_ASSIGN_OR_RETURN(std::shared_ptr<SearchContext> context,
+                       contexts_->Get(id));
+  const int max_infeasible = context->spec.budget().max_infeasible();
+  int streak = record.infeasible_streak;
+  int made = 0;
+  int skips = 0;
+  while (count > 0 && made < kMaxProposalsPerRound && skips < kMaxSkipsInARow &&
+         (max_infeasible <= 0 || streak < max_infeasible)) {
+    const int batch = std::min(count, kMaxProposalsPerRound - made);
+    NAS_ASSIGN_OR_RETURN(int64_t first, store_->ReserveProposals(id, batch));
+    std::vector<v1::Architecture> proposed;
+    {
+      absl::MutexLock lock(&context->mu);
+      NAS_ASSIGN_OR_RETURN(proposed,
+                           context->strategy->Propose({id, first}, batch));
+    }
+    made += batch;
+    for (const v1::Architecture& arch : proposed) {
+      if (max_infeasible > 0 && streak >= max_infeasible) break;
+      NAS_ASSIGN_OR_RETURN(Fate fate, StoreCandidate(*context, arch, now));
+      streak = fate == Fate::kInfeasible ? streak + 1
+               : fate == Fate::kSkipped  ? streak
+                                         : 0;
+      skips = fate == Fate::kSkipped ? skips + 1 : 0;
+      if (fate == Fate::kQueued || fate == Fate::kCached) --count;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Scheduler::Fate> Scheduler::StoreCandidate(
+    SearchContext& context, const v1::Architecture& proposed, absl::Time now) {
+  const v1::SearchSpec& spec = context.spec;
+  NewTrial trial;
+  trial.search_id = context.search_id;
+  trial.architecture = CanonicalArchitecture(proposed);
+  trial.arch_hash = ArchitectureHash(trial.architecture);
+  trial.cache_key = ResultCacheKey(trial.architecture, spec);
+  absl::StatusOr<CostReport> cost =
+      AnalyzeCost(trial.architecture, spec.dataset().input_shape(),
+                  spec.dataset().num_classes(), context.device);
+  if (cost.ok()) {
+    FillAnalyticMetrics(*cost, &trial.metrics);
+    trial.violations =
+        CheckConstraints(*cost, context.device, spec.constraints());
+  } else {  // The policy proposed a network that does not even build.
+    trial.violations = {std::string(cost.status().message())};
+  }
+  if (!trial.violations.empty()) {
+    trial.state = v1::TRIAL_INFEASIBLE;
+    NAS_ASSIGN_OR_RETURN(v1::Trial stored, store_->InsertTrial(trial, now));
+    metrics_->InfeasibleRejected();
+    Stored(context, stored);
+    return Fate::kInfeasible;
+  }
+  NAS_ASSIGN_OR_RETURN(std::optional<v1::Trial> source,
+                       store_->FindCachedResult(trial.cache_key));
+  if (!source.has_value()) {
+    trial.state = v1::TRIAL_PENDING;
+    absl::StatusOr<v1::Trial> stored = store_->InsertTrial(trial, now);
+    if (stored.ok()) {
+      Stored(context, *stored);
+      return Fate::kQueued;
+    }
+    if (!absl::IsAlreadyExists(stored.status())) return stored.status();
+    // In training right now, or trained since we looked.
+    NAS_ASSIGN_OR_RETURN(source, store_->FindCachedResult(trial.cache_key));
+    if (!source.has_value()) {
+      metrics_->DuplicateSkipped();
+      return Fate::kSkipped;
+    }
+  }
+  NAS_RETURN_IF_ERROR(StoreCached(context, std::move(trial), *source, now));
+  return Fate::kCached;
+}
+
+absl::Status Scheduler::StoreCached(SearchContext& context, NewTrial trial,
+                                    const v1::Trial& source, absl::Time now) {
+  const v1::SearchSpec& spec = context.spec;
+  trial.state = v1::TRIAL_CACHED;
+  trial.cached_from = source.id();
+  trial.metrics = MergeMeasuredMetrics(trial.metrics, source.metrics());
+  // The reward follows this search's reward spec, not the source's.
+  NAS_ASSIGN_OR_RETURN(
+      trial.reward, ComputeReward(spec.reward(), trial.metrics, context.device,
+                                  spec.constraints()));
+  NAS_ASSIGN_OR_RETURN(v1::Trial stored, store_->InsertTrial(trial, now));
+  metrics_->CacheHit();
+  Stored(context, stored);
+  return absl::OkStatus();
+}
+
+void Scheduler::Stored(SearchContext& context, const v1::Trial& trial) {
+  Notify(trial.search_id(), trial.id());
+  if (trial.state() != v1::TRIAL_PENDING) Observe(context, trial);
+}
+
+void Scheduler::Observe(SearchContext& context, const v1::Trial& trial) {
+  absl::MutexLock lock(&context.mu);
+  absl::Status status = context.strategy->Observe(trial);
+  if (!status.ok()) {
+    LOG(WARNING) << "search " << context.search_id << ": policy could not "
+                 << "learn from trial " << trial.id() << ": " << status;
+  }
+}
+
+void Scheduler::Notify(int64_t search_id, int64_t trial_id) {
+  if (listener_ != nullptr) listener_->OnSearchChanged(search_id, trial_id);
+}
+
+absl::Status Scheduler::UpdateParetoSize(const v1::Search& search) {
+  int& seen = pareto_done_[search.id()];
+  if (search.trials_done() == seen && search.trials_done() > 0) {
+    return absl::OkStatus();
+  }
+  seen = search.trials_done();
+  NAS_ASSIGN_OR_RETURN(
+      std::vector<v1::Trial> trials,
+      store_->ListTrials(search.id(), v1::TRIAL_STATE_UNSPECIFIED));
+  metrics_->SetParetoSize(search.id(),
+                          static_cast<int>(ParetoTrials(trials).size()));
+  return absl::OkStatus();
+}
+
+void Scheduler::Start(absl::Duration interval) {
+  loop_ = std::thread([this, interval] { Loop(interval); });
+}
+
+void Scheduler::Stop() {
+  {
+    absl::MutexLock lock(&loop_mu_);
+    stop_ = true;
+  }
+  if (loop_.joinable()) loop_.join();
+}
+
+void Scheduler::Wake() {
+  absl::MutexLock lock(&loop_mu_);
+  wake_ = true;
+}
+
+void Scheduler::Loop(absl::Duration interval) {
+  while (true) {
+    {
+      absl::MutexLock lock(&loop_mu_);
+      auto woken = [this]() ABSL_SHARED_LOCKS_REQUIRED(loop_mu_) {
+        return wake_ || stop_;
+      };
+      loop_mu_.AwaitWithTimeout(absl::Condition(&woken), interval);
+      if (stop_) return;
+      wake_ = false;
+    }
+    absl::Status status = Tick();
+    if (!status.ok()) LOG(WARNING) << "scheduler round failed: " << status;
+  }
+}
+
+}  // namespace nas::controller

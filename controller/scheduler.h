@@ -1,0 +1,108 @@
+#ifndef NAS_CONTROLLER_SCHEDULER_H_
+#define NAS_CONTROLLER_SCHEDULER_H_
+
+#include <cstdint>
+#include <string>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "controller/change_listener.h"
+#include "controller/clock.h"
+#include "controller/controller_metrics.h"
+#include "controller/search_contexts.h"
+#include "controller/store/trial_store.h"
+#include "proto/nas.pb.h"
+
+namespace nas::controller {
+
+struct SchedulerOptions {
+  std::string data_root;  // Where built-in data sets live.
+  absl::Duration lease_ttl = absl::Seconds(30);
+  // A worker not seen for this long no longer counts towards free slots.
+  absl::Duration worker_timeout = absl::Seconds(90);
+};
+
+// The life of searches: accepts and cancels them, keeps every RUNNING search
+// supplied with PENDING trials proposed by its policy (recording infeasible
+// and cached candidates instead of queueing them), returns expired leases to
+// the queue and ends searches whose budget is spent. All state lives in the
+// store, so a restarted controller resumes where the last one stopped.
+// Thread-safe; Tick() runs one round at a time. Borrows everything it is
+// given; those must outlive it (Stop() before destroying them).
+class Scheduler {
+ public:
+  Scheduler(TrialStore* store, SearchContexts* contexts, const Clock* clock,
+            ControllerMetrics* metrics, ChangeListener* listener,
+            SchedulerOptions options);
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Completes and checks `spec`, then stores it as a RUNNING search.
+  // InvalidArgument naming every problem, storing nothing, when the spec is
+  // malformed or impossible.
+  absl::StatusOr<v1::Search> SubmitSearch(const v1::SearchSpec& spec);
+  // Cancels a search and its queued trials; running trials are told to stop
+  // at their next heartbeat. NotFound / FailedPrecondition (already ended).
+  absl::StatusOr<v1::Search> CancelSearch(int64_t search_id);
+
+  // One round: expire leases, then plan every RUNNING search. Errors of one
+  // search are logged and do not stop the others.
+  absl::Status Tick();
+
+  // Runs Tick() every `interval`, and soon after Wake(), on a thread of its
+  // own until Stop().
+  void Start(absl::Duration interval);
+  void Stop();
+  // Asks the background loop for a round now (after a submit, a report, or a
+  // worker finding the queue empty).
+  void Wake();
+
+ private:
+  enum class Fate;
+
+  absl::Status ExpireLeases(absl::Time now);
+  absl::Status PlanRunningSearch(int64_t search_id, absl::Time now,
+                                 int free_slots, int* pending)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(tick_mu_);
+  // Proposes until `count` candidates are queued or cached, or the round's
+  // or the search's infeasible limit is reached.
+  absl::Status Propose(const SearchRecord& record, int count, absl::Time now);
+  // Stores one proposed architecture as a PENDING, INFEASIBLE or CACHED
+  // trial, or skips it when the same network is being trained right now.
+  absl::StatusOr<Fate> StoreCandidate(SearchContext& context,
+                                      const v1::Architecture& proposed,
+                                      absl::Time now);
+  absl::Status StoreCached(SearchContext& context, NewTrial trial,
+                           const v1::Trial& source, absl::Time now);
+  void Stored(SearchContext& context, const v1::Trial& trial);
+  void Observe(SearchContext& context, const v1::Trial& trial);
+  void Notify(int64_t search_id, int64_t trial_id);
+  absl::Status UpdateParetoSize(const v1::Search& search)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(tick_mu_);
+  void Loop(absl::Duration interval);
+
+  TrialStore* const store_;
+  SearchContexts* const contexts_;
+  const Clock* const clock_;
+  ControllerMetrics* const metrics_;
+  ChangeListener* const listener_;  // May be null.
+  const SchedulerOptions options_;
+
+  absl::Mutex tick_mu_;  // One round at a time.
+  // trials_done at the last Pareto-size update, by search.
+  absl::flat_hash_map<int64_t, int> pareto_done_ ABSL_GUARDED_BY(tick_mu_);
+
+  absl::Mutex loop_mu_;
+  bool wake_ ABSL_GUARDED_BY(loop_mu_) = false;
+  bool stop_ ABSL_GUARDED_BY(loop_mu_) = false;
+  std::thread loop_;
+};
+
+}  // namespace nas::controller
+
+#endif  // NAS_CONTROLLER_SCHEDULER_H_

@@ -1,0 +1,84 @@
+#ifndef NAS_CONTROLLER_SCHEDULING_RULES_H_
+#define NAS_CONTROLLER_SCHEDULING_RULES_H_
+
+// The scheduler's decisions as pure functions of stored state, so that they
+// can be tested without a database: how many candidates to propose, when a
+// search ends, ETA, seeds, metric merging and input validation. Thread-safe.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "controller/store/trial_store.h"
+#include "proto/nas.pb.h"
+
+namespace nas::controller {
+
+// PENDING trials kept beyond the free worker slots, so that a worker asking
+// for work right after finishing one finds some.
+inline constexpr int kQueueBuffer = 2;
+
+// Limits on what a client may submit.
+inline constexpr int kMaxSearchNameLength = 200;
+inline constexpr int kMaxSeedArchitectures = 100;
+inline constexpr int kMaxSpaceChoices = 64;  // Entries of each space list.
+inline constexpr int kMaxTrialsPerSearch = 100000;
+inline constexpr size_t kMaxFailureReasonLength = 2000;
+
+// What to do with a RUNNING search now.
+struct SearchPlan {
+  int proposals = 0;            // New candidates to propose.
+  bool cancel_pending = false;  // Its PENDING trials will never run.
+  // Set when the search ends now, with the state it ends in.
+  std::optional<v1::SearchState> finish;
+  std::string message;  // Why it stops proposing or ends.
+};
+
+// Plans a RUNNING search: it stops proposing once its budget of trials is
+// proposed, its time budget has passed or budget.max_infeasible candidates
+// in a row were infeasible; it ends when, in addition, nothing is running or
+// queued (queued trials are cancelled when the time is up). It ends
+// SUCCEEDED when some trial succeeded (or was cached), else FAILED. Until
+// then it keeps `free_slots` + kQueueBuffer trials PENDING, never beyond
+// budget.max_trials.
+SearchPlan PlanSearch(const SearchRecord& record, absl::Time now,
+                      int free_slots);
+
+// Seconds until a RUNNING search is expected to end: the remaining trials in
+// waves of `slots` (at least 1) at the mean trial duration, capped by the
+// time budget. 0 for a search that has ended; -1 when no trial has finished.
+double EstimateEtaSeconds(const SearchRecord& record, absl::Time now,
+                          int slots);
+
+// Seed for a trial's weight initialisation and batch order, fixed by the
+// search seed and the trial number.
+uint64_t TrialSeed(uint64_t search_seed, int32_t number);
+
+// The worker's measured metrics with the analytic ones (params, flash, SRAM,
+// arena, MACs, latency estimate) taken from the controller's cost model.
+v1::Metrics MergeMeasuredMetrics(const v1::Metrics& analytic,
+                                 const v1::Metrics& measured);
+
+// InvalidArgument naming every problem of a worker's result: no outcome,
+// an empty failure reason, or metrics out of range (accuracies and F1 in
+// [0, 1], times and rates finite and >= 0).
+absl::Status ValidateTrialResult(const v1::TrialResult& result);
+
+// A failure reason fit to store: NUL bytes removed, at most
+// kMaxFailureReasonLength bytes (cut at a UTF-8 boundary).
+std::string SanitizeReason(const std::string& reason);
+
+// Problems with a submitted spec that CompleteSearchSpec does not check
+// (size limits, NUL bytes), one per line; empty when none.
+std::vector<std::string> SubmissionLimitProblems(const v1::SearchSpec& spec);
+
+// The trials on the Pareto front (1 - accuracy, flash, peak SRAM, MACs) among
+// the SUCCEEDED and CACHED ones, best accuracy first.
+std::vector<v1::Trial> ParetoTrials(const std::vector<v1::Trial>& trials);
+
+}  // namespace nas::controller
+
+#endif  // NAS_CONTROLLER_SCHEDULING_RULES_H_

@@ -1,0 +1,104 @@
+#include "controller/search_queries.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/cost_model.h"
+#include "common/devices.h"
+#include "common/status_macros.h"
+#include "controller/scheduling_rules.h"
+
+namespace nas::controller {
+namespace {
+
+constexpr int kDefaultListLimit = 100;
+
+// Whether the trial's network fits the device's flash and SRAM.
+bool Fits(const v1::Trial& trial, const v1::SearchSpec& spec,
+          const v1::DeviceProfile& device) {
+  absl::StatusOr<CostReport> cost =
+      AnalyzeCost(trial.architecture(), spec.dataset().input_shape(),
+                  spec.dataset().num_classes(), device);
+  return cost.ok() && CheckConstraints(*cost, device, {}).empty();
+}
+
+}  // namespace
+
+absl::StatusOr<int> SearchQueries::LiveSlots() {
+  NAS_ASSIGN_OR_RETURN(SlotCounts slots,
+                       store_->CountSlots(clock_->Now() - worker_timeout_));
+  return slots.total;
+}
+
+absl::StatusOr<v1::Search> SearchQueries::GetSearch(int64_t search_id) {
+  NAS_ASSIGN_OR_RETURN(SearchRecord record, store_->GetSearch(search_id));
+  NAS_ASSIGN_OR_RETURN(int slots, LiveSlots());
+  record.search.set_eta_seconds(
+      EstimateEtaSeconds(record, clock_->Now(), slots));
+  return std::move(record.search);
+}
+
+absl::StatusOr<std::vector<v1::Search>> SearchQueries::ListSearches(int limit) {
+  NAS_ASSIGN_OR_RETURN(
+      std::vector<SearchRecord> records,
+      store_->ListSearches(limit > 0 ? limit : kDefaultListLimit));
+  NAS_ASSIGN_OR_RETURN(int slots, LiveSlots());
+  std::vector<v1::Search> out;
+  for (SearchRecord& record : records) {
+    record.search.set_eta_seconds(
+        EstimateEtaSeconds(record, clock_->Now(), slots));
+    out.push_back(std::move(record.search));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::Trial>> SearchQueries::ListTrials(
+    int64_t search_id, v1::TrialState state) {
+  NAS_RETURN_IF_ERROR(store_->GetSearch(search_id).status());
+  return store_->ListTrials(search_id, state);
+}
+
+absl::StatusOr<std::vector<v1::Trial>> SearchQueries::ParetoFront(
+    int64_t search_id, const std::string& device) {
+  NAS_ASSIGN_OR_RETURN(SearchRecord record, store_->GetSearch(search_id));
+  NAS_ASSIGN_OR_RETURN(
+      std::vector<v1::Trial> trials,
+      store_->ListTrials(search_id, v1::TRIAL_STATE_UNSPECIFIED));
+  if (!device.empty()) {
+    absl::StatusOr<v1::DeviceProfile> profile = FindDeviceProfile(device);
+    if (!profile.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("device: ", profile.status().message()));
+    }
+    std::vector<v1::Trial> fitting;
+    for (v1::Trial& t : trials) {
+      if (Fits(t, record.search.spec(), *profile)) {
+        fitting.push_back(std::move(t));
+      }
+    }
+    trials = std::move(fitting);
+  }
+  return ParetoTrials(trials);
+}
+
+absl::StatusOr<ModelExport> SearchQueries::ExportModel(int64_t search_id,
+                                                       int64_t trial_id) {
+  NAS_ASSIGN_OR_RETURN(SearchRecord record, store_->GetSearch(search_id));
+  if (trial_id == 0) {
+    trial_id = record.search.best_trial_id();
+    if (trial_id == 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("search ", search_id, " has no successful trial yet"));
+    }
+  }
+  ModelExport out;
+  NAS_ASSIGN_OR_RETURN(out.trial, store_->GetTrial(trial_id));
+  if (out.trial.search_id() != search_id) {
+    return absl::NotFoundError(
+        absl::StrCat("trial ", trial_id, " is not part of search ", search_id));
+  }
+  NAS_ASSIGN_OR_RETURN(out.torchscript, store_->GetModel(trial_id));
+  return out;
+}
+
+}  // namespace nas::controller

@@ -1,0 +1,64 @@
+#ifndef NAS_CONTROLLER_SEARCH_QUERIES_H_
+#define NAS_CONTROLLER_SEARCH_QUERIES_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "controller/clock.h"
+#include "controller/store/trial_store.h"
+#include "proto/nas.pb.h"
+
+namespace nas::controller {
+
+// A trained model and the trial it belongs to.
+struct ModelExport {
+  v1::Trial trial;
+  std::string torchscript;
+};
+
+// Read-only views of searches for clients: searches with their ETA, trials,
+// the Pareto front and trained models, all read from the store. Thread-safe;
+// borrows the store and clock, which must outlive it.
+class SearchQueries {
+ public:
+  SearchQueries(TrialStore* store, const Clock* clock,
+                absl::Duration worker_timeout)
+      : store_(store), clock_(clock), worker_timeout_(worker_timeout) {}
+  SearchQueries(const SearchQueries&) = delete;
+  SearchQueries& operator=(const SearchQueries&) = delete;
+
+  // NotFound for an unknown search (here and below).
+  absl::StatusOr<v1::Search> GetSearch(int64_t search_id);
+  // Newest first; `limit` 0 means 100.
+  absl::StatusOr<std::vector<v1::Search>> ListSearches(int limit);
+  // NotFound for an unknown trial.
+  absl::StatusOr<v1::Trial> GetTrial(int64_t trial_id) {
+    return store_->GetTrial(trial_id);
+  }
+  // In number order; UNSPECIFIED = every state.
+  absl::StatusOr<std::vector<v1::Trial>> ListTrials(int64_t search_id,
+                                                    v1::TrialState state);
+  // The non-dominated SUCCEEDED and CACHED trials (1 - accuracy, flash,
+  // peak SRAM, MACs), best accuracy first. With `device`, only the trials
+  // whose network fits that built-in device's flash and SRAM; an unknown
+  // device is InvalidArgument.
+  absl::StatusOr<std::vector<v1::Trial>> ParetoFront(int64_t search_id,
+                                                     const std::string& device);
+  // The TorchScript of a trial of the search; trial 0 = the best one.
+  // FailedPrecondition when there is no such model (yet).
+  absl::StatusOr<ModelExport> ExportModel(int64_t search_id, int64_t trial_id);
+
+ private:
+  absl::StatusOr<int> LiveSlots();
+
+  TrialStore* const store_;
+  const Clock* const clock_;
+  const absl::Duration worker_timeout_;
+};
+
+}  // namespace nas::controller
+
+#endif  // NAS_CONTROLLER_SEARCH_QUERIES_H_

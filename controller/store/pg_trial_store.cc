@@ -1,0 +1,880 @@
+// All of the controller's SQL lives in this file. Statements are
+// parameterised ($1, $2, ...) only; libpqxx exceptions never leave it.
+#include "controller/store/pg_trial_store.h"
+
+#include <optional>
+#include <stdexcept>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "common/status_macros.h"
+#include "google/protobuf/util/json_util.h"
+#include "nlohmann/json.hpp"
+#include "pqxx/pqxx"
+
+namespace nas::controller {
+namespace {
+
+// The SQL below spells states as numbers; they are the proto enum values.
+static_assert(v1::TRIAL_PENDING == 1 && v1::TRIAL_RUNNING == 2 &&
+              v1::TRIAL_SUCCEEDED == 3 && v1::TRIAL_FAILED == 4 &&
+              v1::TRIAL_INFEASIBLE == 5 && v1::TRIAL_CACHED == 6 &&
+              v1::TRIAL_CANCELLED == 7);
+static_assert(v1::SEARCH_RUNNING == 2 && v1::SEARCH_SUCCEEDED == 3 &&
+              v1::SEARCH_FAILED == 4 && v1::SEARCH_CANCELLED == 5);
+
+struct Migration {
+  int version;
+  const char* name;
+  const char* sql;
+};
+
+// Never edit an applied migration; append a new one.
+constexpr Migration kMigrations[] = {
+    {1, "initial schema", R"sql(
+CREATE TABLE searches (
+  id                BIGSERIAL PRIMARY KEY,
+  name              TEXT NOT NULL,
+  state             SMALLINT NOT NULL,
+  spec              BYTEA NOT NULL,          -- serialized nas.v1.SearchSpec
+  spec_json         JSONB NOT NULL,          -- the same, for humans
+  seed              NUMERIC(20, 0) NOT NULL,
+  policy            TEXT NOT NULL,
+  device            TEXT NOT NULL,
+  dataset           TEXT NOT NULL,
+  max_trials        INTEGER NOT NULL,
+  max_attempts      INTEGER NOT NULL,
+  max_infeasible    INTEGER NOT NULL,
+  max_duration_s    BIGINT NOT NULL,
+  proposals         BIGINT NOT NULL DEFAULT 0,
+  infeasible_streak INTEGER NOT NULL DEFAULT 0,
+  message           TEXT NOT NULL DEFAULT '',
+  created_ms        BIGINT NOT NULL,
+  started_ms        BIGINT,
+  finished_ms       BIGINT
+);
+CREATE INDEX searches_state_idx ON searches (state);
+
+CREATE TABLE workers (
+  id            BIGSERIAL PRIMARY KEY,
+  name          TEXT NOT NULL UNIQUE,
+  device        TEXT NOT NULL,
+  slots         INTEGER NOT NULL,
+  memory_bytes  BIGINT NOT NULL DEFAULT 0,
+  registered_ms BIGINT NOT NULL,
+  last_seen_ms  BIGINT NOT NULL
+);
+CREATE INDEX workers_last_seen_idx ON workers (last_seen_ms);
+
+CREATE TABLE trials (
+  id                  BIGSERIAL PRIMARY KEY,
+  search_id           BIGINT NOT NULL REFERENCES searches (id) ON DELETE CASCADE,
+  number              INTEGER NOT NULL,
+  state               SMALLINT NOT NULL,
+  arch                BYTEA NOT NULL,        -- serialized nas.v1.Architecture
+  arch_hash           TEXT NOT NULL,
+  cache_key           TEXT NOT NULL,
+  metrics             BYTEA NOT NULL,        -- serialized nas.v1.Metrics
+  accuracy            DOUBLE PRECISION,
+  macro_f1            DOUBLE PRECISION,
+  params              BIGINT,
+  flash_bytes         BIGINT,
+  peak_sram_bytes     BIGINT,
+  macs                BIGINT,
+  latency_ms_estimate DOUBLE PRECISION,
+  reward              DOUBLE PRECISION,
+  failure_reason      TEXT NOT NULL DEFAULT '',
+  violations          JSONB NOT NULL DEFAULT '[]',
+  attempts            INTEGER NOT NULL DEFAULT 0,
+  worker_id           BIGINT REFERENCES workers (id),
+  worker              TEXT NOT NULL DEFAULT '',
+  lease_id            TEXT,
+  lease_expires_ms    BIGINT,
+  created_ms          BIGINT NOT NULL,
+  started_ms          BIGINT,
+  finished_ms         BIGINT,
+  cached_from         BIGINT REFERENCES trials (id),
+  model               BYTEA,                 -- TorchScript
+  UNIQUE (search_id, number)
+);
+CREATE INDEX trials_search_state_idx ON trials (search_id, state);
+CREATE INDEX trials_pending_idx ON trials (id) WHERE state = 1;
+CREATE INDEX trials_lease_expiry_idx ON trials (lease_expires_ms) WHERE state = 2;
+CREATE INDEX trials_lease_id_idx ON trials (lease_id);
+CREATE INDEX trials_worker_running_idx ON trials (worker_id) WHERE state = 2;
+CREATE INDEX trials_cache_key_idx ON trials (cache_key);
+-- A network is never trained twice at once: one PENDING/RUNNING trial a key.
+CREATE UNIQUE INDEX trials_in_flight_key_idx ON trials (cache_key)
+  WHERE state IN (1, 2);
+
+CREATE TABLE result_cache (
+  cache_key  TEXT PRIMARY KEY,
+  trial_id   BIGINT NOT NULL REFERENCES trials (id) ON DELETE CASCADE,
+  created_ms BIGINT NOT NULL
+);
+)sql"},
+};
+
+// Any number; identifies the migration lock among advisory locks.
+constexpr int64_t kMigrationLockKey = 0x74696e796e6173;  // "tinynas"
+
+constexpr char kTrialColumns[] = R"sql(
+  t.id, t.search_id, t.number, t.state, t.arch, t.arch_hash, t.metrics,
+  t.reward, t.failure_reason, t.violations::text, t.attempts, t.worker,
+  t.created_ms, t.started_ms, t.finished_ms, t.cached_from,
+  (t.model IS NOT NULL OR EXISTS (SELECT 1 FROM trials m
+     WHERE m.id = t.cached_from AND m.model IS NOT NULL)),
+  t.lease_id
+)sql";
+
+constexpr char kSearchSelect[] = R"sql(
+SELECT s.id, s.name, s.state, s.spec, s.created_ms, s.started_ms,
+       s.finished_ms, s.message, s.proposals, s.infeasible_streak,
+       s.max_trials, c.pending, c.running, c.succeeded, c.failed,
+       c.infeasible, c.cached, c.cancelled, c.mean_ms, c.best_accuracy,
+       b.id, b.reward
+FROM searches s
+CROSS JOIN LATERAL (
+  SELECT COUNT(*) FILTER (WHERE t.state = 1) AS pending,
+         COUNT(*) FILTER (WHERE t.state = 2) AS running,
+         COUNT(*) FILTER (WHERE t.state = 3) AS succeeded,
+         COUNT(*) FILTER (WHERE t.state = 4) AS failed,
+         COUNT(*) FILTER (WHERE t.state = 5) AS infeasible,
+         COUNT(*) FILTER (WHERE t.state = 6) AS cached,
+         COUNT(*) FILTER (WHERE t.state = 7) AS cancelled,
+         AVG(t.finished_ms - t.started_ms) FILTER (WHERE t.state = 3) AS mean_ms,
+         MAX(t.accuracy) FILTER (WHERE t.state IN (3, 6)) AS best_accuracy
+  FROM trials t WHERE t.search_id = s.id) c
+LEFT JOIN LATERAL (
+  SELECT t.id, t.reward FROM trials t
+  WHERE t.search_id = s.id AND t.state IN (3, 6)
+  ORDER BY t.reward DESC NULLS LAST, t.id LIMIT 1) b ON true
+)sql";
+
+int64_t Ms(absl::Time t) { return absl::ToUnixMillis(t); }
+
+template <typename T>
+T Get(const pqxx::field& f, T fallback = T()) {
+  return f.is_null() ? fallback : f.as<T>();
+}
+
+std::string Bytes(const pqxx::field& f) {
+  return f.is_null() ? std::string() : pqxx::binarystring(f).str();
+}
+
+template <typename Message>
+Message ParseBytes(const pqxx::field& f, const char* what) {
+  Message message;
+  if (!message.ParseFromString(Bytes(f))) {
+    throw std::runtime_error(absl::StrCat("stored ", what, " is corrupt"));
+  }
+  return message;
+}
+
+std::optional<double> Measured(const NewTrial& t, double value) {
+  if (t.state != v1::TRIAL_CACHED) return std::nullopt;
+  return value;
+}
+
+v1::Trial TrialFromRow(const pqxx::row& r) {
+  v1::Trial t;
+  t.set_id(r[0].as<int64_t>());
+  t.set_search_id(r[1].as<int64_t>());
+  t.set_number(r[2].as<int32_t>());
+  t.set_state(static_cast<v1::TrialState>(r[3].as<int>()));
+  *t.mutable_architecture() =
+      ParseBytes<v1::Architecture>(r[4], "architecture");
+  t.set_arch_hash(r[5].as<std::string>());
+  *t.mutable_metrics() = ParseBytes<v1::Metrics>(r[6], "metrics");
+  t.set_reward(Get<double>(r[7]));
+  t.set_failure_reason(r[8].as<std::string>());
+  for (const auto& v : nlohmann::json::parse(r[9].as<std::string>())) {
+    t.add_violations(v.get<std::string>());
+  }
+  t.set_attempts(r[10].as<int32_t>());
+  t.set_worker(r[11].as<std::string>());
+  t.set_created_unix_ms(r[12].as<int64_t>());
+  t.set_started_unix_ms(Get<int64_t>(r[13]));
+  t.set_finished_unix_ms(Get<int64_t>(r[14]));
+  t.set_cached_from_trial_id(Get<int64_t>(r[15]));
+  t.set_has_model(r[16].as<bool>());
+  return t;
+}
+
+SearchRecord SearchFromRow(const pqxx::row& r) {
+  SearchRecord rec;
+  v1::Search& s = rec.search;
+  s.set_id(r[0].as<int64_t>());
+  s.set_name(r[1].as<std::string>());
+  s.set_state(static_cast<v1::SearchState>(r[2].as<int>()));
+  *s.mutable_spec() = ParseBytes<v1::SearchSpec>(r[3], "search spec");
+  s.set_created_unix_ms(r[4].as<int64_t>());
+  s.set_started_unix_ms(Get<int64_t>(r[5]));
+  s.set_finished_unix_ms(Get<int64_t>(r[6]));
+  s.set_message(r[7].as<std::string>());
+  rec.proposals = r[8].as<int64_t>();
+  rec.infeasible_streak = r[9].as<int32_t>();
+  s.set_trials_total(r[10].as<int32_t>());
+  s.set_trials_pending(r[11].as<int32_t>());
+  s.set_trials_running(r[12].as<int32_t>());
+  rec.succeeded = r[13].as<int32_t>();
+  s.set_trials_failed(r[14].as<int32_t>());
+  s.set_trials_infeasible(r[15].as<int32_t>());
+  s.set_trials_cached(r[16].as<int32_t>());
+  rec.cancelled = r[17].as<int32_t>();
+  s.set_trials_done(rec.succeeded + s.trials_failed() + s.trials_cached());
+  rec.mean_trial_seconds = r[18].is_null() ? -1 : r[18].as<double>() / 1000;
+  s.set_best_accuracy(Get<double>(r[19]));
+  s.set_best_trial_id(Get<int64_t>(r[20]));
+  s.set_best_reward(Get<double>(r[21]));
+  s.set_eta_seconds(-1);
+  return rec;
+}
+
+std::string TrialSelect(absl::string_view tail) {
+  return absl::StrCat("SELECT ", kTrialColumns, " FROM trials t ", tail);
+}
+
+v1::Trial ReadTrial(pqxx::transaction_base& txn, int64_t trial_id) {
+  pqxx::result r = txn.exec_params(TrialSelect("WHERE t.id = $1"), trial_id);
+  if (r.empty()) throw std::out_of_range("trial vanished");
+  return TrialFromRow(r[0]);
+}
+
+absl::Status NoSuchSearch(int64_t id) {
+  return absl::NotFoundError(absl::StrCat("search ", id, " not found"));
+}
+
+// Serialises everything about one cache key (insert-if-new vs. result).
+void LockCacheKey(pqxx::transaction_base& txn, const std::string& key) {
+  txn.exec_params("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PgTrialStore>> PgTrialStore::Create(
+    const std::string& uri, int max_connections) {
+  NAS_ASSIGN_OR_RETURN(std::unique_ptr<PgConnectionPool> pool,
+                       PgConnectionPool::Create(uri, max_connections));
+  return std::unique_ptr<PgTrialStore>(new PgTrialStore(std::move(pool)));
+}
+
+PgTrialStore::PgTrialStore(std::unique_ptr<PgConnectionPool> pool)
+    : pool_(std::move(pool)) {}
+
+PgTrialStore::~PgTrialStore() = default;
+
+template <typename T>
+absl::StatusOr<T> PgTrialStore::Transact(
+    absl::string_view operation,
+    absl::FunctionRef<absl::StatusOr<T>(pqxx::transaction_base&)> body) {
+  NAS_ASSIGN_OR_RETURN(PgConnectionPool::Handle conn, pool_->Acquire());
+  try {
+    pqxx::work txn(conn.get());
+    absl::StatusOr<T> result = body(txn);
+    if (result.ok()) txn.commit();
+    return result;
+  } catch (...) {
+    absl::Status status = StatusFromCurrentException(operation);
+    if (absl::IsUnavailable(status) || !conn.get().is_open()) conn.Discard();
+    return status;
+  }
+}
+
+absl::Status PgTrialStore::Migrate() {
+  NAS_ASSIGN_OR_RETURN(PgConnectionPool::Handle conn, pool_->Acquire());
+  int known = 0;
+  int applied = 0;
+  try {
+    pqxx::nontransaction(conn.get())
+        .exec_params("SELECT pg_advisory_lock($1)", kMigrationLockKey);
+    {
+      pqxx::work txn(conn.get());
+      txn.exec(R"sql(
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  version    INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL,
+  applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+))sql");
+      txn.commit();
+    }
+    for (const Migration& m : kMigrations) {
+      known = m.version;
+      pqxx::work txn(conn.get());
+      if (!txn.exec_params("SELECT 1 FROM schema_migrations WHERE version = $1",
+                           m.version)
+               .empty()) {
+        continue;
+      }
+      txn.exec(m.sql);
+      txn.exec_params(
+          "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+          m.version, std::string(m.name));
+      txn.commit();
+      LOG(INFO) << "applied schema migration " << m.version << " (" << m.name
+                << ")";
+    }
+    pqxx::nontransaction done(conn.get());
+    applied = done.exec1(
+                      "SELECT COALESCE(MAX(version), 0) FROM "
+                      "schema_migrations")[0]
+                  .as<int>();
+    done.exec_params("SELECT pg_advisory_unlock($1)", kMigrationLockKey);
+  } catch (...) {
+    conn.Discard();  // Also drops the session's advisory lock.
+    return StatusFromCurrentException("applying schema migrations");
+  }
+  if (applied > known) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("database schema version ", applied,
+                     " is newer than this controller knows (", known, ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> PgTrialStore::SchemaVersion() {
+  return Transact<int>(
+      "reading schema version", [](pqxx::transaction_base& txn) {
+        pqxx::row r = txn.exec1(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+        return r[0].as<int>();
+      });
+}
+
+absl::StatusOr<int64_t> PgTrialStore::CreateSearch(const v1::SearchSpec& spec,
+                                                   absl::Time now) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  if (!google::protobuf::util::MessageToJsonString(spec, &json, options).ok()) {
+    return absl::InternalError("cannot render the search spec as JSON");
+  }
+  const std::string device =
+      spec.device().empty() ? spec.custom_device().name() : spec.device();
+  return Transact<int64_t>("creating search", [&](pqxx::transaction_base& txn) {
+    pqxx::row r = txn.exec_params1(
+        R"sql(
+INSERT INTO searches (name, state, spec, spec_json, seed, policy, device,
+                      dataset, max_trials, max_attempts, max_infeasible,
+                      max_duration_s, created_ms, started_ms)
+VALUES ($1, 2, $2, $3::jsonb, $4::numeric, $5, $6, $7, $8, $9, $10, $11,
+        $12, $12)
+RETURNING id)sql",
+        spec.name(), pqxx::binarystring(spec.SerializeAsString()), json,
+        std::to_string(spec.seed()), spec.policy(), device,
+        spec.dataset().name(), spec.budget().max_trials(),
+        spec.budget().max_attempts(), spec.budget().max_infeasible(),
+        spec.budget().max_duration_s(), Ms(now));
+    return r[0].as<int64_t>();
+  });
+}
+
+absl::StatusOr<SearchRecord> PgTrialStore::GetSearch(int64_t search_id) {
+  return Transact<SearchRecord>(
+      "reading search",
+      [&](pqxx::transaction_base& txn) -> absl::StatusOr<SearchRecord> {
+        pqxx::result r = txn.exec_params(
+            absl::StrCat(kSearchSelect, "WHERE s.id = $1"), search_id);
+        if (r.empty()) return NoSuchSearch(search_id);
+        return SearchFromRow(r[0]);
+      });
+}
+
+absl::StatusOr<std::vector<SearchRecord>> PgTrialStore::ListSearches(
+    int limit) {
+  return Transact<std::vector<SearchRecord>>(
+      "listing searches", [&](pqxx::transaction_base& txn) {
+        std::vector<SearchRecord> out;
+        for (const pqxx::row& row : txn.exec_params(
+                 absl::StrCat(kSearchSelect, "ORDER BY s.id DESC LIMIT $1"),
+                 limit)) {
+          out.push_back(SearchFromRow(row));
+        }
+        return out;
+      });
+}
+
+absl::StatusOr<std::vector<int64_t>> PgTrialStore::RunningSearchIds() {
+  return Transact<std::vector<int64_t>>(
+      "listing running searches", [&](pqxx::transaction_base& txn) {
+        std::vector<int64_t> ids;
+        for (const pqxx::row& row :
+             txn.exec("SELECT id FROM searches WHERE state = 2 ORDER BY id")) {
+          ids.push_back(row[0].as<int64_t>());
+        }
+        return ids;
+      });
+}
+
+absl::StatusOr<int64_t> PgTrialStore::ReserveProposals(int64_t search_id,
+                                                       int count) {
+  return Transact<int64_t>(
+      "reserving proposals",
+      [&](pqxx::transaction_base& txn) -> absl::StatusOr<int64_t> {
+        pqxx::result r = txn.exec_params(
+            "UPDATE searches SET proposals = proposals + $2 WHERE id = $1 "
+            "RETURNING proposals - $2",
+            search_id, count);
+        if (r.empty()) return NoSuchSearch(search_id);
+        return r[0][0].as<int64_t>();
+      });
+}
+
+namespace {
+int CancelPending(pqxx::transaction_base& txn, int64_t search_id,
+                  absl::Time now, const std::string& reason) {
+  return txn
+      .exec_params(
+          "UPDATE trials SET state = 7, finished_ms = $2, failure_reason = $3 "
+          "WHERE search_id = $1 AND state = 1",
+          search_id, Ms(now), reason)
+      .affected_rows();
+}
+}  // namespace
+
+absl::StatusOr<bool> PgTrialStore::FinishSearch(int64_t search_id,
+                                                v1::SearchState state,
+                                                const std::string& message,
+                                                absl::Time now) {
+  return Transact<bool>("finishing search", [&](pqxx::transaction_base& txn) {
+    pqxx::result r = txn.exec_params(
+        "UPDATE searches SET state = $2, message = $3, finished_ms = $4 "
+        "WHERE id = $1 AND state = 2 RETURNING id",
+        search_id, static_cast<int>(state), message, Ms(now));
+    if (r.empty()) return false;
+    CancelPending(txn, search_id, now, "search finished");
+    return true;
+  });
+}
+
+absl::Status PgTrialStore::CancelSearch(int64_t search_id, absl::Time now) {
+  return Transact<bool>(
+             "cancelling search",
+             [&](pqxx::transaction_base& txn) -> absl::StatusOr<bool> {
+               pqxx::result r = txn.exec_params(
+                   "SELECT state FROM searches WHERE id = $1 FOR UPDATE",
+                   search_id);
+               if (r.empty()) return NoSuchSearch(search_id);
+               const auto state =
+                   static_cast<v1::SearchState>(r[0][0].as<int>());
+               if (state == v1::SEARCH_CANCELLED) return true;
+               if (state == v1::SEARCH_SUCCEEDED ||
+                   state == v1::SEARCH_FAILED) {
+                 return absl::FailedPreconditionError(
+                     absl::StrCat("search ", search_id, " already ",
+                                  v1::SearchState_Name(state)));
+               }
+               txn.exec_params(
+                   "UPDATE searches SET state = 5, finished_ms = $2, "
+                   "message = 'cancelled by request' WHERE id = $1",
+                   search_id, Ms(now));
+               CancelPending(txn, search_id, now, "search cancelled");
+               return true;
+             })
+      .status();
+}
+
+absl::StatusOr<int> PgTrialStore::CancelPendingTrials(int64_t search_id,
+                                                      absl::Time now) {
+  return Transact<int>(
+      "cancelling pending trials", [&](pqxx::transaction_base& txn) {
+        return CancelPending(txn, search_id, now, "search time budget reached");
+      });
+}
+
+namespace {
+// For a new PENDING trial: kAlreadyExists when the key is trained or in
+// flight. The caller holds the key's lock.
+absl::Status CheckNotTrained(pqxx::transaction_base& txn,
+                             const std::string& key) {
+  if (!txn.exec_params("SELECT 1 FROM result_cache WHERE cache_key = $1", key)
+           .empty()) {
+    return absl::AlreadyExistsError("this network was already trained");
+  }
+  if (!txn.exec_params(
+              "SELECT 1 FROM trials WHERE cache_key = $1 AND state IN (1, 2)",
+              key)
+           .empty()) {
+    return absl::AlreadyExistsError("this network is already being trained");
+  }
+  return absl::OkStatus();
+}
+
+int64_t InsertTrialRow(pqxx::transaction_base& txn, const NewTrial& t,
+                       int number, absl::Time now) {
+  const v1::Metrics& m = t.metrics;
+  const bool terminal = t.state != v1::TRIAL_PENDING;
+  pqxx::row r = txn.exec_params1(
+      R"sql(
+INSERT INTO trials (search_id, number, state, arch, arch_hash, cache_key,
+                    metrics, accuracy, macro_f1, params, flash_bytes,
+                    peak_sram_bytes, macs, latency_ms_estimate, reward,
+                    violations, cached_from, created_ms, finished_ms)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+        $16::jsonb, $17, $18, $19)
+RETURNING id)sql",
+      t.search_id, number, static_cast<int>(t.state),
+      pqxx::binarystring(t.architecture.SerializeAsString()), t.arch_hash,
+      t.cache_key, pqxx::binarystring(m.SerializeAsString()),
+      Measured(t, m.accuracy()), Measured(t, m.macro_f1()), m.params(),
+      m.flash_bytes(), m.peak_sram_bytes(), m.macs(), m.latency_ms_estimate(),
+      Measured(t, t.reward), nlohmann::json(t.violations).dump(),
+      t.cached_from > 0 ? std::optional<int64_t>(t.cached_from) : std::nullopt,
+      Ms(now), terminal ? std::optional<int64_t>(Ms(now)) : std::nullopt);
+  return r[0].as<int64_t>();
+}
+}  // namespace
+
+absl::StatusOr<v1::Trial> PgTrialStore::InsertTrial(const NewTrial& trial,
+                                                    absl::Time now) {
+  return Transact<v1::Trial>(
+      "storing trial",
+      [&](pqxx::transaction_base& txn) -> absl::StatusOr<v1::Trial> {
+        pqxx::result search = txn.exec_params(
+            "SELECT state FROM searches WHERE id = $1 FOR UPDATE",
+            trial.search_id);
+        if (search.empty()) return NoSuchSearch(trial.search_id);
+        if (search[0][0].as<int>() != v1::SEARCH_RUNNING) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "search ", trial.search_id, " is no longer running"));
+        }
+        if (trial.state == v1::TRIAL_PENDING) {
+          LockCacheKey(txn, trial.cache_key);
+          NAS_RETURN_IF_ERROR(CheckNotTrained(txn, trial.cache_key));
+        }
+        const int number =
+            txn.exec_params1(
+                   "SELECT COALESCE(MAX(number) + 1, 0) FROM trials "
+                   "WHERE search_id = $1",
+                   trial.search_id)[0]
+                .as<int>();
+        const int64_t id = InsertTrialRow(txn, trial, number, now);
+        txn.exec_params(
+            "UPDATE searches SET infeasible_streak = CASE WHEN $2 "
+            "THEN infeasible_streak + 1 ELSE 0 END WHERE id = $1",
+            trial.search_id, trial.state == v1::TRIAL_INFEASIBLE);
+        return ReadTrial(txn, id);
+      });
+}
+
+absl::StatusOr<std::optional<v1::Trial>> PgTrialStore::FindCachedResult(
+    const std::string& cache_key) {
+  return Transact<std::optional<v1::Trial>>(
+      "looking up result cache",
+      [&](pqxx::transaction_base& txn)
+          -> absl::StatusOr<std::optional<v1::Trial>> {
+        pqxx::result r = txn.exec_params(
+            TrialSelect("JOIN result_cache c ON c.trial_id = t.id "
+                        "WHERE c.cache_key = $1"),
+            cache_key);
+        if (r.empty()) return std::nullopt;
+        return TrialFromRow(r[0]);
+      });
+}
+
+absl::StatusOr<v1::Trial> PgTrialStore::GetTrial(int64_t trial_id) {
+  return Transact<v1::Trial>(
+      "reading trial",
+      [&](pqxx::transaction_base& txn) -> absl::StatusOr<v1::Trial> {
+        pqxx::result r =
+            txn.exec_params(TrialSelect("WHERE t.id = $1"), trial_id);
+        if (r.empty()) {
+          return absl::NotFoundError(
+              absl::StrCat("trial ", trial_id, " not found"));
+        }
+        return TrialFromRow(r[0]);
+      });
+}
+
+absl::StatusOr<std::vector<v1::Trial>> PgTrialStore::ListTrials(
+    int64_t search_id, v1::TrialState state) {
+  return Transact<std::vector<v1::Trial>>(
+      "listing trials", [&](pqxx::transaction_base& txn) {
+        std::vector<v1::Trial> out;
+        for (const pqxx::row& row : txn.exec_params(
+                 TrialSelect(
+                     "WHERE t.search_id = $1 AND ($2 = 0 OR t.state = $2) "
+                     "ORDER BY t.number"),
+                 search_id, static_cast<int>(state))) {
+          out.push_back(TrialFromRow(row));
+        }
+        return out;
+      });
+}
+
+absl::StatusOr<std::string> PgTrialStore::GetModel(int64_t trial_id) {
+  return Transact<std::string>(
+      "reading model",
+      [&](pqxx::transaction_base& txn) -> absl::StatusOr<std::string> {
+        pqxx::result r = txn.exec_params(
+            "SELECT COALESCE(t.model, m.model), t.state FROM trials t "
+            "LEFT JOIN trials m ON m.id = t.cached_from WHERE t.id = $1",
+            trial_id);
+        if (r.empty()) {
+          return absl::NotFoundError(
+              absl::StrCat("trial ", trial_id, " not found"));
+        }
+        if (r[0][0].is_null()) {
+          const auto state = static_cast<v1::TrialState>(r[0][1].as<int>());
+          return absl::FailedPreconditionError(
+              absl::StrCat("trial ", trial_id, " has no trained model (",
+                           v1::TrialState_Name(state), ")"));
+        }
+        return Bytes(r[0][0]);
+      });
+}
+
+absl::StatusOr<int64_t> PgTrialStore::RegisterWorker(const WorkerInfo& worker,
+                                                     absl::Time now) {
+  return Transact<int64_t>("registering worker",
+                           [&](pqxx::transaction_base& txn) {
+                             pqxx::row r = txn.exec_params1(
+                                 R"sql(
+INSERT INTO workers (name, device, slots, memory_bytes, registered_ms,
+                     last_seen_ms)
+VALUES ($1, $2, $3, $4, $5, $5)
+ON CONFLICT (name) DO UPDATE SET device = EXCLUDED.device,
+  slots = EXCLUDED.slots, memory_bytes = EXCLUDED.memory_bytes,
+  last_seen_ms = EXCLUDED.last_seen_ms
+RETURNING id)sql",
+                                 worker.name, worker.device, worker.slots,
+                                 worker.memory_bytes, Ms(now));
+                             return r[0].as<int64_t>();
+                           });
+}
+
+absl::StatusOr<WorkerInfo> PgTrialStore::GetWorker(int64_t worker_id) {
+  return Transact<WorkerInfo>(
+      "reading worker",
+      [&](pqxx::transaction_base& txn) -> absl::StatusOr<WorkerInfo> {
+        pqxx::result r = txn.exec_params(
+            "SELECT id, name, device, slots, memory_bytes FROM workers "
+            "WHERE id = $1",
+            worker_id);
+        if (r.empty()) {
+          return absl::NotFoundError(absl::StrCat(
+              "worker ", worker_id, " is not registered; register first"));
+        }
+        return WorkerInfo{r[0][0].as<int64_t>(), r[0][1].as<std::string>(),
+                          r[0][2].as<std::string>(), r[0][3].as<int32_t>(),
+                          r[0][4].as<int64_t>()};
+      });
+}
+
+absl::StatusOr<SlotCounts> PgTrialStore::CountSlots(absl::Time seen_since) {
+  return Transact<SlotCounts>(
+      "counting worker slots", [&](pqxx::transaction_base& txn) {
+        pqxx::row r = txn.exec_params1(
+            R"sql(
+SELECT COALESCE(SUM(w.slots), 0),
+       (SELECT COUNT(*) FROM trials t JOIN workers v ON v.id = t.worker_id
+        WHERE t.state = 2 AND v.last_seen_ms >= $1)
+FROM workers w WHERE w.last_seen_ms >= $1)sql",
+            Ms(seen_since));
+        return SlotCounts{r[0].as<int32_t>(), r[1].as<int32_t>()};
+      });
+}
+
+namespace {
+// Marks the worker as seen; returns its name. kNotFound if unknown.
+absl::StatusOr<std::string> TouchWorker(pqxx::transaction_base& txn,
+                                        int64_t worker_id, absl::Time now) {
+  pqxx::result r = txn.exec_params(
+      "UPDATE workers SET last_seen_ms = $2 WHERE id = $1 RETURNING name",
+      worker_id, Ms(now));
+  if (r.empty()) {
+    return absl::NotFoundError(absl::StrCat(
+        "worker ", worker_id, " is not registered; register first"));
+  }
+  return r[0][0].as<std::string>();
+}
+}  // namespace
+
+absl::StatusOr<std::vector<LeasedTrial>> PgTrialStore::LeaseTrials(
+    int64_t worker_id, const std::vector<std::string>& lease_ids,
+    absl::Time now, absl::Time expires) {
+  using Leased = std::vector<LeasedTrial>;
+  return Transact<Leased>(
+      "leasing trials",
+      [&](pqxx::transaction_base& txn) -> absl::StatusOr<Leased> {
+        NAS_ASSIGN_OR_RETURN(std::string worker,
+                             TouchWorker(txn, worker_id, now));
+        pqxx::result picked = txn.exec_params(
+            R"sql(
+SELECT t.id FROM trials t JOIN searches s ON s.id = t.search_id
+WHERE t.state = 1 AND s.state = 2
+ORDER BY t.id LIMIT $1
+FOR UPDATE OF t SKIP LOCKED)sql",
+            static_cast<int64_t>(lease_ids.size()));
+        Leased out;
+        for (size_t i = 0; i < picked.size(); ++i) {
+          const int64_t id = picked[i][0].as<int64_t>();
+          txn.exec_params(
+              R"sql(
+UPDATE trials SET state = 2, lease_id = $2, lease_expires_ms = $3,
+  worker_id = $4, worker = $5, attempts = attempts + 1, started_ms = $6
+WHERE id = $1)sql",
+              id, lease_ids[i], Ms(expires), worker_id, worker, Ms(now));
+          out.push_back(LeasedTrial{ReadTrial(txn, id), lease_ids[i]});
+        }
+        return out;
+      });
+}
+
+absl::StatusOr<std::vector<LeaseStatus>> PgTrialStore::Heartbeat(
+    int64_t worker_id, const std::vector<std::string>& lease_ids,
+    absl::Time now, absl::Time expires) {
+  using Statuses = std::vector<LeaseStatus>;
+  return Transact<Statuses>(
+      "extending leases",
+      [&](pqxx::transaction_base& txn) -> absl::StatusOr<Statuses> {
+        NAS_RETURN_IF_ERROR(TouchWorker(txn, worker_id, now).status());
+        Statuses out;
+        for (const std::string& lease_id : lease_ids) {
+          pqxx::result r = txn.exec_params(
+              R"sql(
+SELECT t.id, s.state FROM trials t JOIN searches s ON s.id = t.search_id
+WHERE t.lease_id = $1 AND t.state = 2 AND t.worker_id = $2
+FOR UPDATE OF t)sql",
+              lease_id, worker_id);
+          if (r.empty()) {
+            out.push_back(LeaseStatus::kLost);
+          } else if (r[0][1].as<int>() != v1::SEARCH_RUNNING) {
+            txn.exec_params(
+                "UPDATE trials SET state = 7, finished_ms = $2, "
+                "lease_expires_ms = NULL, failure_reason = 'search cancelled' "
+                "WHERE id = $1",
+                r[0][0].as<int64_t>(), Ms(now));
+            out.push_back(LeaseStatus::kCancelled);
+          } else {
+            txn.exec_params(
+                "UPDATE trials SET lease_expires_ms = $2 WHERE id = $1",
+                r[0][0].as<int64_t>(), Ms(expires));
+            out.push_back(LeaseStatus::kActive);
+          }
+        }
+        return out;
+      });
+}
+
+namespace {
+// Why a report does not complete its trial: a duplicate of one already
+// recorded with this lease, or a lease that is no longer the trial's.
+std::string RejectionDetail(int64_t trial_id, v1::TrialState state,
+                            bool same_lease) {
+  if (same_lease && state != v1::TRIAL_RUNNING) {
+    return absl::StrCat("duplicate report: trial ", trial_id, " is already ",
+                        v1::TrialState_Name(state),
+                        "; the stored result stands");
+  }
+  return absl::StrCat(
+      "stale report: the lease is not the current lease of "
+      "trial ",
+      trial_id, " (now ", v1::TrialState_Name(state), ")");
+}
+
+void StoreOutcome(pqxx::transaction_base& txn, int64_t trial_id,
+                  const TrialOutcome& o, absl::Time now) {
+  const v1::Metrics& m = o.metrics;
+  const bool ok = o.state == v1::TRIAL_SUCCEEDED;
+  txn.exec_params(
+      R"sql(
+UPDATE trials SET state = $2, metrics = $3, accuracy = $4, macro_f1 = $5,
+  params = $6, flash_bytes = $7, peak_sram_bytes = $8, macs = $9,
+  latency_ms_estimate = $10, reward = $11, failure_reason = $12,
+  finished_ms = $13, lease_expires_ms = NULL
+WHERE id = $1)sql",
+      trial_id, static_cast<int>(o.state),
+      pqxx::binarystring(m.SerializeAsString()),
+      ok ? std::optional<double>(m.accuracy()) : std::nullopt,
+      ok ? std::optional<double>(m.macro_f1()) : std::nullopt, m.params(),
+      m.flash_bytes(), m.peak_sram_bytes(), m.macs(), m.latency_ms_estimate(),
+      ok ? std::optional<double>(o.reward) : std::nullopt, o.failure_reason,
+      Ms(now));
+  if (!o.model.empty()) {
+    txn.exec_params("UPDATE trials SET model = $2 WHERE id = $1", trial_id,
+                    pqxx::binarystring(o.model));
+  }
+}
+}  // namespace
+
+absl::StatusOr<CompletionResult> PgTrialStore::CompleteTrial(
+    int64_t trial_id, int64_t worker_id, const std::string& lease_id,
+    const TrialOutcome& outcome, absl::Time now) {
+  return Transact<CompletionResult>(
+      "recording trial result",
+      [&](pqxx::transaction_base& txn) -> absl::StatusOr<CompletionResult> {
+        pqxx::result r = txn.exec_params(
+            "SELECT state, lease_id, worker_id, started_ms, search_id, "
+            "cache_key FROM trials WHERE id = $1 FOR UPDATE",
+            trial_id);
+        if (r.empty()) {
+          return absl::NotFoundError(
+              absl::StrCat("trial ", trial_id, " not found"));
+        }
+        const pqxx::row row = r[0];
+        CompletionResult result;
+        result.search_id = row[4].as<int64_t>();
+        const auto state = static_cast<v1::TrialState>(row[0].as<int>());
+        const bool same_lease = Get<std::string>(row[1]) == lease_id &&
+                                Get<int64_t>(row[2]) == worker_id;
+        if (state != v1::TRIAL_RUNNING || !same_lease) {
+          result.detail = RejectionDetail(trial_id, state, same_lease);
+          return result;
+        }
+        StoreOutcome(txn, trial_id, outcome, now);
+        if (outcome.state == v1::TRIAL_SUCCEEDED) {
+          const std::string key = row[5].as<std::string>();
+          LockCacheKey(txn, key);
+          txn.exec_params(
+              "INSERT INTO result_cache (cache_key, trial_id, created_ms) "
+              "VALUES ($1, $2, $3) ON CONFLICT (cache_key) DO NOTHING",
+              key, trial_id, Ms(now));
+        }
+        result.accepted = true;
+        result.duration_seconds =
+            (Ms(now) - Get<int64_t>(row[3], Ms(now))) / 1000.0;
+        return result;
+      });
+}
+
+absl::StatusOr<std::vector<ExpiredLease>> PgTrialStore::ExpireLeases(
+    absl::Time now) {
+  using Expired = std::vector<ExpiredLease>;
+  return Transact<Expired>("expiring leases", [&](pqxx::transaction_base& txn) {
+    Expired out;
+    for (const pqxx::row& r : txn.exec_params(
+             R"sql(
+SELECT t.id, t.search_id, t.attempts, t.worker, s.state, s.max_attempts
+FROM trials t JOIN searches s ON s.id = t.search_id
+WHERE t.state = 2 AND t.lease_expires_ms < $1
+ORDER BY t.id FOR UPDATE OF t SKIP LOCKED)sql",
+             Ms(now))) {
+      ExpiredLease e{r[0].as<int64_t>(), r[1].as<int64_t>(), v1::TRIAL_PENDING,
+                     r[2].as<int32_t>(), r[3].as<std::string>()};
+      std::string reason;
+      if (r[4].as<int>() != v1::SEARCH_RUNNING) {
+        e.new_state = v1::TRIAL_CANCELLED;
+        reason = "search no longer running";
+      } else if (e.attempts >= r[5].as<int32_t>()) {
+        e.new_state = v1::TRIAL_FAILED;
+        reason = absl::StrCat("lease expired ", e.attempts,
+                              " times (last worker ", e.worker, ")");
+      }
+      const bool terminal = e.new_state != v1::TRIAL_PENDING;
+      txn.exec_params(
+          R"sql(
+UPDATE trials SET state = $2, failure_reason = $3, lease_id = NULL,
+  lease_expires_ms = NULL, worker_id = NULL, finished_ms = $4,
+  started_ms = CASE WHEN $5 THEN started_ms ELSE NULL END
+WHERE id = $1)sql",
+          e.trial_id, static_cast<int>(e.new_state), reason,
+          terminal ? std::optional<int64_t>(Ms(now)) : std::nullopt, terminal);
+      out.push_back(std::move(e));
+    }
+    return out;
+  });
+}
+
+}  // namespace nas::controller

@@ -1,0 +1,99 @@
+#ifndef NAS_CONTROLLER_STORE_PG_TRIAL_STORE_H_
+#define NAS_CONTROLLER_STORE_PG_TRIAL_STORE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "controller/store/pg_connection_pool.h"
+#include "controller/store/trial_store.h"
+
+namespace pqxx {
+class transaction_base;
+}  // namespace pqxx
+
+namespace nas::controller {
+
+// TrialStore on PostgreSQL through libpqxx. Every method runs in one
+// transaction on a pooled connection, with parameterised statements only;
+// libpqxx exceptions are caught here and mapped to statuses (see
+// StatusFromCurrentException). Thread-safe. Call Migrate() once before use.
+class PgTrialStore : public TrialStore {
+ public:
+  // Connects to `uri` (a libpq URI). kUnavailable naming the URI (password
+  // redacted) and the reason when the database cannot be reached.
+  static absl::StatusOr<std::unique_ptr<PgTrialStore>> Create(
+      const std::string& uri, int max_connections = 4);
+
+  PgTrialStore(const PgTrialStore&) = delete;
+  PgTrialStore& operator=(const PgTrialStore&) = delete;
+  ~PgTrialStore() override;
+
+  // Applies the schema migrations not yet applied, each in its own
+  // transaction, under an advisory lock so that controllers starting at once
+  // do not race. Idempotent. kFailedPrecondition when the database has a
+  // newer schema than this binary knows.
+  absl::Status Migrate();
+  // The highest applied migration (0 = none).
+  absl::StatusOr<int> SchemaVersion();
+
+  absl::StatusOr<int64_t> CreateSearch(const v1::SearchSpec& spec,
+                                       absl::Time now) override;
+  absl::StatusOr<SearchRecord> GetSearch(int64_t search_id) override;
+  absl::StatusOr<std::vector<SearchRecord>> ListSearches(int limit) override;
+  absl::StatusOr<std::vector<int64_t>> RunningSearchIds() override;
+  absl::StatusOr<int64_t> ReserveProposals(int64_t search_id,
+                                           int count) override;
+  absl::StatusOr<bool> FinishSearch(int64_t search_id, v1::SearchState state,
+                                    const std::string& message,
+                                    absl::Time now) override;
+  absl::Status CancelSearch(int64_t search_id, absl::Time now) override;
+  absl::StatusOr<int> CancelPendingTrials(int64_t search_id,
+                                          absl::Time now) override;
+
+  absl::StatusOr<v1::Trial> InsertTrial(const NewTrial& trial,
+                                        absl::Time now) override;
+  absl::StatusOr<std::optional<v1::Trial>> FindCachedResult(
+      const std::string& cache_key) override;
+  absl::StatusOr<v1::Trial> GetTrial(int64_t trial_id) override;
+  absl::StatusOr<std::vector<v1::Trial>> ListTrials(
+      int64_t search_id, v1::TrialState state) override;
+  absl::StatusOr<std::string> GetModel(int64_t trial_id) override;
+
+  absl::StatusOr<int64_t> RegisterWorker(const WorkerInfo& worker,
+                                         absl::Time now) override;
+  absl::StatusOr<WorkerInfo> GetWorker(int64_t worker_id) override;
+  absl::StatusOr<SlotCounts> CountSlots(absl::Time seen_since) override;
+  absl::StatusOr<std::vector<LeasedTrial>> LeaseTrials(
+      int64_t worker_id, const std::vector<std::string>& lease_ids,
+      absl::Time now, absl::Time expires) override;
+  absl::StatusOr<std::vector<LeaseStatus>> Heartbeat(
+      int64_t worker_id, const std::vector<std::string>& lease_ids,
+      absl::Time now, absl::Time expires) override;
+  absl::StatusOr<CompletionResult> CompleteTrial(int64_t trial_id,
+                                                 int64_t worker_id,
+                                                 const std::string& lease_id,
+                                                 const TrialOutcome& outcome,
+                                                 absl::Time now) override;
+  absl::StatusOr<std::vector<ExpiredLease>> ExpireLeases(
+      absl::Time now) override;
+
+ private:
+  explicit PgTrialStore(std::unique_ptr<PgConnectionPool> pool);
+
+  // Runs `body` in one transaction, committing when it returns OK.
+  template <typename T>
+  absl::StatusOr<T> Transact(
+      absl::string_view operation,
+      absl::FunctionRef<absl::StatusOr<T>(pqxx::transaction_base&)> body);
+
+  std::unique_ptr<PgConnectionPool> pool_;
+};
+
+}  // namespace nas::controller
+
+#endif  // NAS_CONTROLLER_STORE_PG_TRIAL_STORE_H_

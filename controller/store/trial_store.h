@@ -1,0 +1,171 @@
+#ifndef NAS_CONTROLLER_STORE_TRIAL_STORE_H_
+#define NAS_CONTROLLER_STORE_TRIAL_STORE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "proto/nas.pb.h"
+
+namespace nas::controller {
+
+// A search as stored, with its trial counters. `search` is filled completely
+// except `eta_seconds` (-1 here; the scheduler knows the worker slots).
+struct SearchRecord {
+  v1::Search search;
+  int64_t proposals = 0;           // Proposal sequence position (policy RNG).
+  int32_t infeasible_streak = 0;   // Infeasible candidates in a row.
+  int32_t succeeded = 0;           // TRIAL_SUCCEEDED trials.
+  int32_t cancelled = 0;           // TRIAL_CANCELLED trials.
+  double mean_trial_seconds = -1;  // Over SUCCEEDED trials; -1 when none.
+};
+
+// A candidate to store as a new trial, numbered next in its search.
+struct NewTrial {
+  int64_t search_id = 0;
+  v1::TrialState state = v1::TRIAL_PENDING;  // PENDING, INFEASIBLE or CACHED.
+  v1::Architecture architecture;             // Canonical form.
+  std::string arch_hash;
+  std::string cache_key;
+  v1::Metrics metrics;  // Analytic; plus the copied measured ones if CACHED.
+  double reward = 0;    // CACHED only.
+  std::vector<std::string> violations;  // INFEASIBLE only.
+  int64_t cached_from = 0;              // CACHED only: the source trial.
+};
+
+// A trial just leased to a worker.
+struct LeasedTrial {
+  v1::Trial trial;
+  std::string lease_id;
+};
+
+// The final result of a leased trial.
+struct TrialOutcome {
+  v1::TrialState state = v1::TRIAL_SUCCEEDED;  // SUCCEEDED or FAILED.
+  v1::Metrics metrics;
+  double reward = 0;
+  std::string failure_reason;
+  std::string model;  // TorchScript bytes; empty = none.
+};
+
+// What CompleteTrial did with a report.
+struct CompletionResult {
+  bool accepted = false;
+  std::string detail;  // Why a report was not accepted.
+  int64_t search_id = 0;
+  double duration_seconds = 0;  // From lease to report, when accepted.
+};
+
+// What a heartbeat found for one lease.
+enum class LeaseStatus {
+  kActive,     // Extended.
+  kLost,       // Unknown, expired and handed on, finished, or another worker's.
+  kCancelled,  // The search is no longer running; the trial was cancelled.
+};
+
+// A RUNNING trial whose lease ran out, and what became of it.
+struct ExpiredLease {
+  int64_t trial_id = 0;
+  int64_t search_id = 0;
+  v1::TrialState new_state = v1::TRIAL_PENDING;  // PENDING, FAILED, CANCELLED.
+  int32_t attempts = 0;
+  std::string worker;
+};
+
+struct WorkerInfo {
+  int64_t id = 0;
+  std::string name;
+  std::string device;
+  int32_t slots = 0;
+  int64_t memory_bytes = 0;
+};
+
+// Trial slots of the workers seen recently.
+struct SlotCounts {
+  int32_t total = 0;
+  int32_t busy = 0;  // RUNNING trials leased by those workers.
+};
+
+// Persistent state of searches, trials and workers: the single source of
+// truth of the controller. Every method is one transaction; implementations
+// are thread-safe. Errors: kNotFound for unknown ids, kUnavailable when the
+// database cannot be reached (retry), kAborted on a serialization conflict
+// (retry the operation), kInternal for anything else.
+class TrialStore {
+ public:
+  virtual ~TrialStore() = default;
+
+  // Stores a completed spec as a new RUNNING search and returns its id.
+  virtual absl::StatusOr<int64_t> CreateSearch(const v1::SearchSpec& spec,
+                                               absl::Time now) = 0;
+  virtual absl::StatusOr<SearchRecord> GetSearch(int64_t search_id) = 0;
+  // Newest first, at most `limit`.
+  virtual absl::StatusOr<std::vector<SearchRecord>> ListSearches(int limit) = 0;
+  virtual absl::StatusOr<std::vector<int64_t>> RunningSearchIds() = 0;
+  // Advances the search's proposal counter by `count`; returns the first
+  // reserved position.
+  virtual absl::StatusOr<int64_t> ReserveProposals(int64_t search_id,
+                                                   int count) = 0;
+  // Moves a RUNNING search to `state` (cancelling its PENDING trials).
+  // Returns false, changing nothing, when it was not RUNNING.
+  virtual absl::StatusOr<bool> FinishSearch(int64_t search_id,
+                                            v1::SearchState state,
+                                            const std::string& message,
+                                            absl::Time now) = 0;
+  // Cancels a PENDING or RUNNING search and its PENDING trials; a cancelled
+  // one stays as it is. kFailedPrecondition for a search that has finished.
+  virtual absl::Status CancelSearch(int64_t search_id, absl::Time now) = 0;
+  // Cancels the PENDING trials of a search; returns how many.
+  virtual absl::StatusOr<int> CancelPendingTrials(int64_t search_id,
+                                                  absl::Time now) = 0;
+
+  // Stores a candidate of a RUNNING search (kFailedPrecondition once it is
+  // not). For a PENDING one, kAlreadyExists when a trial with the same cache
+  // key is PENDING or RUNNING, or has already succeeded (in any search): it
+  // must not be trained again.
+  virtual absl::StatusOr<v1::Trial> InsertTrial(const NewTrial& trial,
+                                                absl::Time now) = 0;
+  // The succeeded trial that holds the result for `cache_key`, if any.
+  virtual absl::StatusOr<std::optional<v1::Trial>> FindCachedResult(
+      const std::string& cache_key) = 0;
+  virtual absl::StatusOr<v1::Trial> GetTrial(int64_t trial_id) = 0;
+  // In number order; `state` UNSPECIFIED = all.
+  virtual absl::StatusOr<std::vector<v1::Trial>> ListTrials(
+      int64_t search_id, v1::TrialState state) = 0;
+  // The trained model of a trial (or of the trial it was cached from).
+  // kFailedPrecondition when it has none.
+  virtual absl::StatusOr<std::string> GetModel(int64_t trial_id) = 0;
+
+  // Creates or refreshes the worker with this name; returns its id.
+  virtual absl::StatusOr<int64_t> RegisterWorker(const WorkerInfo& worker,
+                                                 absl::Time now) = 0;
+  virtual absl::StatusOr<WorkerInfo> GetWorker(int64_t worker_id) = 0;
+  virtual absl::StatusOr<SlotCounts> CountSlots(absl::Time seen_since) = 0;
+  // Leases up to lease_ids.size() PENDING trials of RUNNING searches, oldest
+  // first, one lease id each, to the worker; attempts is incremented.
+  virtual absl::StatusOr<std::vector<LeasedTrial>> LeaseTrials(
+      int64_t worker_id, const std::vector<std::string>& lease_ids,
+      absl::Time now, absl::Time expires) = 0;
+  // Extends the worker's leases; one status per lease id, in order.
+  virtual absl::StatusOr<std::vector<LeaseStatus>> Heartbeat(
+      int64_t worker_id, const std::vector<std::string>& lease_ids,
+      absl::Time now, absl::Time expires) = 0;
+  // Records the outcome of a RUNNING trial if `lease_id` is its current
+  // lease held by `worker_id`; otherwise changes nothing and says why.
+  virtual absl::StatusOr<CompletionResult> CompleteTrial(
+      int64_t trial_id, int64_t worker_id, const std::string& lease_id,
+      const TrialOutcome& outcome, absl::Time now) = 0;
+  // Returns RUNNING trials whose lease expired before `now` to PENDING, or
+  // fails them after their search's max_attempts leases, or cancels them
+  // when their search is no longer running.
+  virtual absl::StatusOr<std::vector<ExpiredLease>> ExpireLeases(
+      absl::Time now) = 0;
+};
+
+}  // namespace nas::controller
+
+#endif  // NAS_CONTROLLER_STORE_TRIAL_STORE_H_

@@ -1,0 +1,113 @@
+#include "controller/worker_service.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status_macros.h"
+#include "controller/rpc_util.h"
+
+namespace nas::controller {
+namespace {
+
+constexpr size_t kMaxWorkerNameLength = 200;
+constexpr size_t kMaxDeviceLength = 64;
+constexpr size_t kMaxLeaseIdLength = 64;
+constexpr int kMaxSlots = 256;
+
+absl::Status CheckSlots(absl::string_view field, int value, int min) {
+  if (value >= min && value <= kMaxSlots) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      field, " must be in [", min, ", ", kMaxSlots, "], got ", value));
+}
+
+absl::Status CheckLeaseId(const std::string& lease_id) {
+  return CheckText("lease_id", lease_id, kMaxLeaseIdLength, /*required=*/true);
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* WorkerServiceImpl::RegisterWorker(
+    grpc::CallbackServerContext* context,
+    const v1::RegisterWorkerRequest* request,
+    v1::RegisterWorkerResponse* reply) {
+  return ServeUnary(context, metrics_, "RegisterWorker", [&]() -> absl::Status {
+    NAS_RETURN_IF_ERROR(CheckText("name", request->name(), kMaxWorkerNameLength,
+                                  /*required=*/true));
+    NAS_RETURN_IF_ERROR(CheckText("device", request->device(), kMaxDeviceLength,
+                                  /*required=*/true));
+    NAS_RETURN_IF_ERROR(CheckSlots("slots", request->slots(), 1));
+    if (request->memory_bytes() < 0) {
+      return absl::InvalidArgumentError("memory_bytes must be >= 0");
+    }
+    NAS_ASSIGN_OR_RETURN(int64_t id,
+                         dispatcher_->RegisterWorker(
+                             {0, request->name(), request->device(),
+                              request->slots(), request->memory_bytes()}));
+    reply->set_worker_id(id);
+    const DispatcherOptions& options = dispatcher_->options();
+    reply->set_heartbeat_interval_ms(static_cast<int32_t>(
+        absl::ToInt64Milliseconds(options.heartbeat_interval)));
+    reply->set_lease_ttl_ms(
+        static_cast<int32_t>(absl::ToInt64Milliseconds(options.lease_ttl)));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* WorkerServiceImpl::LeaseTrial(
+    grpc::CallbackServerContext* context, const v1::LeaseTrialRequest* request,
+    v1::LeaseTrialResponse* reply) {
+  return ServeUnary(context, metrics_, "LeaseTrial", [&]() -> absl::Status {
+    NAS_RETURN_IF_ERROR(CheckPositiveId("worker_id", request->worker_id()));
+    NAS_RETURN_IF_ERROR(CheckSlots("free_slots", request->free_slots(), 0));
+    NAS_ASSIGN_OR_RETURN(
+        std::vector<v1::TrialTask> tasks,
+        dispatcher_->Lease(request->worker_id(), request->free_slots()));
+    for (v1::TrialTask& task : tasks) *reply->add_tasks() = std::move(task);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* WorkerServiceImpl::Heartbeat(
+    grpc::CallbackServerContext* context, const v1::HeartbeatRequest* request,
+    v1::HeartbeatResponse* reply) {
+  return ServeUnary(context, metrics_, "Heartbeat", [&]() -> absl::Status {
+    NAS_RETURN_IF_ERROR(CheckPositiveId("worker_id", request->worker_id()));
+    if (request->leases_size() > kMaxSlots) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "leases: ", request->leases_size(), ", at most ", kMaxSlots));
+    }
+    std::vector<std::string> lease_ids;
+    for (const v1::LeaseProgress& lease : request->leases()) {
+      NAS_RETURN_IF_ERROR(CheckLeaseId(lease.lease_id()));
+      lease_ids.push_back(lease.lease_id());
+    }
+    NAS_ASSIGN_OR_RETURN(
+        std::vector<v1::LeaseVerdict> verdicts,
+        dispatcher_->Heartbeat(request->worker_id(), lease_ids));
+    for (v1::LeaseVerdict& v : verdicts) *reply->add_verdicts() = std::move(v);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* WorkerServiceImpl::ReportTrial(
+    grpc::CallbackServerContext* context, const v1::ReportTrialRequest* request,
+    v1::ReportTrialResponse* reply) {
+  return ServeUnary(context, metrics_, "ReportTrial", [&]() -> absl::Status {
+    NAS_RETURN_IF_ERROR(CheckPositiveId("worker_id", request->worker_id()));
+    NAS_RETURN_IF_ERROR(CheckPositiveId("trial_id", request->trial_id()));
+    NAS_RETURN_IF_ERROR(CheckLeaseId(request->lease_id()));
+    if (!request->has_result()) {
+      return absl::InvalidArgumentError("result is required");
+    }
+    NAS_ASSIGN_OR_RETURN(
+        ReportAck ack,
+        dispatcher_->Report(request->worker_id(), request->lease_id(),
+                            request->trial_id(), request->result()));
+    reply->set_accepted(ack.accepted);
+    reply->set_detail(std::move(ack.detail));
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace nas::controller

@@ -1,0 +1,96 @@
+#include "controller/controller_metrics.h"
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "prometheus/registry.h"
+#include "prometheus/text_serializer.h"
+
+namespace nas::controller {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::string Scrape(prometheus::Registry& registry) {
+  return prometheus::TextSerializer().Serialize(registry.Collect());
+}
+
+TEST(ControllerMetricsTest, TrialsByStateAndBestPerSearch) {
+  prometheus::Registry registry;
+  ControllerMetrics metrics(&registry);
+  v1::Search search;
+  search.set_id(12);
+  search.set_trials_pending(3);
+  search.set_trials_running(2);
+  search.set_trials_done(7);  // 4 succeeded + 2 failed + 1 cached.
+  search.set_trials_failed(2);
+  search.set_trials_cached(1);
+  search.set_trials_infeasible(5);
+  search.set_best_trial_id(99);
+  search.set_best_reward(0.75);
+  search.set_best_accuracy(0.875);
+  metrics.SetSearch(search);
+  metrics.SetSearch(search);  // Updates, never duplicates, the series.
+  const std::string text = Scrape(registry);
+  EXPECT_THAT(text, HasSubstr(R"(nas_trials{search="12",state="pending"} 3)"));
+  EXPECT_THAT(text, HasSubstr(R"(nas_trials{search="12",state="running"} 2)"));
+  EXPECT_THAT(text,
+              HasSubstr(R"(nas_trials{search="12",state="succeeded"} 4)"));
+  EXPECT_THAT(text,
+              HasSubstr(R"(nas_trials{search="12",state="infeasible"} 5)"));
+  EXPECT_THAT(text, HasSubstr(R"(nas_search_best_reward{search="12"} 0.75)"));
+  EXPECT_THAT(text,
+              HasSubstr(R"(nas_search_best_accuracy{search="12"} 0.875)"));
+  // Never a trial id as a label.
+  EXPECT_THAT(text, Not(HasSubstr("trial=")));
+}
+
+TEST(ControllerMetricsTest, CountersQueueAndSlots) {
+  prometheus::Registry registry;
+  ControllerMetrics metrics(&registry);
+  metrics.CacheHit();
+  metrics.CacheHit();
+  metrics.InfeasibleRejected();
+  metrics.LeasesExpired(3);
+  metrics.DuplicateSkipped();
+  metrics.SetQueue(/*pending=*/6, /*busy_slots=*/2, /*free_slots=*/1);
+  const std::string text = Scrape(registry);
+  EXPECT_THAT(text, HasSubstr("nas_cache_hits_total 2"));
+  EXPECT_THAT(text, HasSubstr("nas_infeasible_rejected_total 1"));
+  EXPECT_THAT(text, HasSubstr("nas_leases_expired_total 3"));
+  EXPECT_THAT(text, HasSubstr("nas_duplicate_proposals_skipped_total 1"));
+  EXPECT_THAT(text, HasSubstr("nas_queue_depth 6"));
+  EXPECT_THAT(text, HasSubstr(R"(nas_worker_slots{state="busy"} 2)"));
+  EXPECT_THAT(text, HasSubstr(R"(nas_worker_slots{state="free"} 1)"));
+}
+
+TEST(ControllerMetricsTest, DurationsAndRpcs) {
+  prometheus::Registry registry;
+  ControllerMetrics metrics(&registry);
+  metrics.TrialFinished(v1::TRIAL_SUCCEEDED, 42);
+  metrics.TrialFinished(v1::TRIAL_SUCCEEDED, 7);
+  metrics.RpcFinished("LeaseTrial", 0, 0.002);
+  metrics.RpcFinished("LeaseTrial", 0, 0.003);
+  metrics.RpcFinished("LeaseTrial", 5, 0.001);
+  const std::string text = Scrape(registry);
+  EXPECT_THAT(
+      text,
+      HasSubstr(R"(nas_trial_duration_seconds_count{state="succeeded"} 2)"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(R"(nas_trial_duration_seconds_sum{state="succeeded"} 49)"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(R"(nas_rpc_requests_total{code="0",method="LeaseTrial"} 2)"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(R"(nas_rpc_requests_total{code="5",method="LeaseTrial"} 1)"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(R"(nas_rpc_latency_seconds_count{method="LeaseTrial"} 3)"));
+}
+
+}  // namespace
+}  // namespace nas::controller

@@ -1,0 +1,464 @@
+// PgTrialStore against a real PostgreSQL cluster.
+#include "controller/store/pg_trial_store.h"
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "pqxx/pqxx"
+#include "tests/integration/pg_environment.h"
+#include "tests/status_matchers.h"
+
+namespace nas::controller {
+namespace {
+
+using ::nas::testing::IsOk;
+using ::nas::testing::PostgresEnvironment;
+using ::nas::testing::StatusIs;
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// The StatusOr holds a value that matches `matcher`.
+MATCHER_P(HoldsValue, matcher, "") {
+  if (!arg.ok()) {
+    *result_listener << "status is " << arg.status().ToString();
+    return false;
+  }
+  return ::testing::ExplainMatchResult(matcher, *arg, result_listener);
+}
+
+const absl::Time kNow = absl::FromUnixSeconds(1700000000);
+
+v1::SearchSpec Spec(const std::string& name, int max_attempts = 2) {
+  v1::SearchSpec spec;
+  spec.set_name(name);
+  spec.set_device("nrf52840");
+  spec.set_policy("random");
+  spec.set_seed(18446744073709551615ULL);  // Largest uint64 round-trips.
+  spec.mutable_dataset()->set_name("ecg5000");
+  spec.mutable_budget()->set_max_trials(5);
+  spec.mutable_budget()->set_max_attempts(max_attempts);
+  spec.mutable_budget()->set_max_infeasible(10);
+  return spec;
+}
+
+NewTrial Candidate(int64_t search_id, v1::TrialState state,
+                   const std::string& key) {
+  NewTrial t;
+  t.search_id = search_id;
+  t.state = state;
+  v1::Layer* layer = t.architecture.add_layers();
+  layer->set_type(v1::LINEAR);
+  layer->set_out(5);
+  t.arch_hash = "hash-" + key;
+  t.cache_key = key;
+  t.metrics.set_params(705);
+  t.metrics.set_flash_bytes(1000);
+  return t;
+}
+
+class PgTrialStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    uri_ = PostgresEnvironment::NewDatabaseUri();
+    NAS_ASSERT_OK_AND_ASSIGN(store_, PgTrialStore::Create(uri_));
+    NAS_ASSERT_OK(store_->Migrate());
+  }
+
+  int64_t Count(const std::string& sql) {
+    pqxx::connection conn(uri_);
+    pqxx::work txn(conn);
+    return txn.exec1(sql)[0].as<int64_t>();
+  }
+
+  int64_t NewSearch(const std::string& name = "s", int max_attempts = 2) {
+    absl::StatusOr<int64_t> id =
+        store_->CreateSearch(Spec(name, max_attempts), kNow);
+    EXPECT_THAT(id, IsOk());
+    return id.value_or(0);
+  }
+
+  int64_t NewWorker(const std::string& name, int slots = 2) {
+    absl::StatusOr<int64_t> id =
+        store_->RegisterWorker({0, name, "cpu", slots, 1 << 30}, kNow);
+    EXPECT_THAT(id, IsOk());
+    return id.value_or(0);
+  }
+
+  std::string uri_;
+  std::unique_ptr<PgTrialStore> store_;
+};
+
+TEST_F(PgTrialStoreTest, MigrationsApplyOnceAndAreIdempotent) {
+  NAS_ASSERT_OK_AND_ASSIGN(int version, store_->SchemaVersion());
+  EXPECT_EQ(version, 1);
+  NAS_EXPECT_OK(store_->Migrate());
+  NAS_ASSERT_OK_AND_ASSIGN(auto second, PgTrialStore::Create(uri_));
+  NAS_EXPECT_OK(second->Migrate());
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM schema_migrations"), 1);
+  {  // A newer controller migrated this database: refuse to run on it.
+    pqxx::connection conn(uri_);
+    pqxx::work txn(conn);
+    txn.exec("INSERT INTO schema_migrations (version, name) VALUES (99, 'x')");
+    txn.commit();
+  }
+  EXPECT_THAT(store_->Migrate(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("schema version 99 is newer")));
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'trials' "
+                  "AND indexname = 'trials_search_state_idx' "
+                  "AND schemaname = current_schema()"),
+            1);
+}
+
+TEST(PgTrialStoreMigrationTest, ConcurrentControllersMigrateOnce) {
+  const std::string uri = PostgresEnvironment::NewDatabaseUri();
+  std::vector<absl::Status> results(4);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      absl::StatusOr<std::unique_ptr<PgTrialStore>> store =
+          PgTrialStore::Create(uri);
+      results[i] = store.ok() ? (*store)->Migrate() : store.status();
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const absl::Status& s : results) EXPECT_THAT(s, IsOk());
+  pqxx::connection conn(uri);
+  pqxx::work txn(conn);
+  EXPECT_EQ(txn.exec1("SELECT COUNT(*) FROM schema_migrations")[0].as<int>(),
+            1);
+}
+
+TEST(PgTrialStoreConnectTest, UnreachableDatabaseIsUnavailableAndRedacted) {
+  EXPECT_THAT(PgTrialStore::Create("postgresql:///tinynas?host=/nonexistent"),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("cannot connect to database "
+                                 "postgresql:///tinynas?host=/nonexistent")));
+  absl::StatusOr<std::unique_ptr<PgTrialStore>> store =
+      PgTrialStore::Create("postgresql://nas:s3cret@127.0.0.1:1/tinynas");
+  EXPECT_THAT(store, StatusIs(absl::StatusCode::kUnavailable,
+                              AllOf(HasSubstr("nas:***@127.0.0.1:1"),
+                                    Not(HasSubstr("s3cret")))));
+}
+
+TEST(PgTrialStoreReconnectTest, ReconnectsAfterTheDatabaseRestarts) {
+  // A cluster of its own: restarting the shared one would disturb others.
+  char dir[] = "/tmp/nasrcXXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string script =
+      absl::StrCat(TINYNAS_SOURCE_DIR, "/scripts/pg_cluster.sh");
+  // Stopped and removed however the test ends.
+  absl::Cleanup remove_cluster = [&] {
+    std::string ignored;
+    nas::testing::RunCommand(
+        absl::StrCat(script, " stop ", dir, "; rm -rf ", dir), &ignored);
+  };
+  std::string uri;
+  ASSERT_EQ(
+      nas::testing::RunCommand(absl::StrCat(script, " start ", dir), &uri), 0)
+      << uri;
+  uri = std::string(absl::StripTrailingAsciiWhitespace(uri));
+  uri = uri.substr(uri.rfind('\n') + 1);
+  NAS_ASSERT_OK_AND_ASSIGN(auto store, PgTrialStore::Create(uri, 1));
+  NAS_ASSERT_OK(store->Migrate());
+  NAS_ASSERT_OK(store->CreateSearch(Spec("before"), kNow).status());
+  std::string output;
+  ASSERT_EQ(nas::testing::RunCommand(absl::StrCat(script, " stop ", dir, " && ",
+                                                  script, " start ", dir),
+                                     &output),
+            0)
+      << output;
+  // The pooled connection died with the server: one Unavailable at most,
+  // then a fresh connection.
+  absl::StatusOr<SearchRecord> first = store->GetSearch(1);
+  if (!first.ok()) {
+    EXPECT_THAT(first, StatusIs(absl::StatusCode::kUnavailable,
+                                HasSubstr("connection")));
+  }
+  NAS_ASSERT_OK_AND_ASSIGN(SearchRecord again, store->GetSearch(1));
+  EXPECT_EQ(again.search.name(), "before");
+}
+
+TEST_F(PgTrialStoreTest, InjectionShapedNamesAreStoredVerbatim) {
+  const std::vector<std::string> names = {
+      "'; DROP TABLE trials; --", "Robert'); DROP TABLE searches;--",
+      "quote \" and back\\slash", "$1 $2 %s {}", "ünïcødé ✓"};
+  std::vector<int64_t> ids;
+  for (const std::string& name : names) ids.push_back(NewSearch(name));
+  for (size_t i = 0; i < names.size(); ++i) {
+    NAS_ASSERT_OK_AND_ASSIGN(SearchRecord record, store_->GetSearch(ids[i]));
+    EXPECT_EQ(record.search.name(), names[i]);
+    EXPECT_EQ(record.search.spec().name(), names[i]);
+    EXPECT_EQ(record.search.spec().seed(), 18446744073709551615ULL);
+  }
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM trials"), 0);  // Still there.
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM searches"), 5);
+  NAS_ASSERT_OK_AND_ASSIGN(std::vector<SearchRecord> listed,
+                           store_->ListSearches(10));
+  ASSERT_EQ(listed.size(), names.size());
+  EXPECT_EQ(listed.front().search.name(), names.back());  // Newest first.
+}
+
+TEST_F(PgTrialStoreTest, UnknownIdsAreNotFound) {
+  EXPECT_THAT(store_->GetSearch(12345),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("12345")));
+  EXPECT_THAT(store_->GetTrial(777),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("777")));
+  EXPECT_THAT(store_->InsertTrial(Candidate(999, v1::TRIAL_PENDING, "k"), kNow),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("999")));
+  EXPECT_THAT(store_->LeaseTrials(55, {"lease"}, kNow, kNow),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("worker 55")));
+}
+
+TEST_F(PgTrialStoreTest, TrialsAreNumberedAndInfeasibleStreakCounted) {
+  const int64_t search = NewSearch();
+  NewTrial bad = Candidate(search, v1::TRIAL_INFEASIBLE, "a");
+  bad.violations = {"flash 2000000 B > limit 946176 B", "it's \"too\" big"};
+  NAS_ASSERT_OK_AND_ASSIGN(v1::Trial t0, store_->InsertTrial(bad, kNow));
+  bad.cache_key = "b";
+  NAS_ASSERT_OK_AND_ASSIGN(v1::Trial t1, store_->InsertTrial(bad, kNow));
+  EXPECT_EQ(t0.number(), 0);
+  EXPECT_EQ(t1.number(), 1);
+  EXPECT_THAT(t1.violations(), ElementsAre("flash 2000000 B > limit 946176 B",
+                                           "it's \"too\" big"));
+  NAS_ASSERT_OK_AND_ASSIGN(SearchRecord record, store_->GetSearch(search));
+  EXPECT_EQ(record.infeasible_streak, 2);
+  EXPECT_EQ(record.search.trials_infeasible(), 2);
+  NAS_ASSERT_OK_AND_ASSIGN(
+      v1::Trial t2,
+      store_->InsertTrial(Candidate(search, v1::TRIAL_PENDING, "c"), kNow));
+  EXPECT_EQ(t2.number(), 2);
+  EXPECT_EQ(t2.metrics().flash_bytes(), 1000);
+  NAS_ASSERT_OK_AND_ASSIGN(record, store_->GetSearch(search));
+  EXPECT_EQ(record.infeasible_streak, 0);
+  EXPECT_EQ(record.search.trials_pending(), 1);
+}
+
+TEST_F(PgTrialStoreTest, ProposalCounterAdvances) {
+  const int64_t search = NewSearch();
+  NAS_ASSERT_OK_AND_ASSIGN(int64_t first, store_->ReserveProposals(search, 3));
+  NAS_ASSERT_OK_AND_ASSIGN(int64_t next, store_->ReserveProposals(search, 2));
+  EXPECT_EQ(first, 0);
+  EXPECT_EQ(next, 3);
+}
+
+TEST_F(PgTrialStoreTest, LeaseHeartbeatAndReportAreHeldToTheLease) {
+  const int64_t search = NewSearch();
+  const int64_t worker = NewWorker("w1");
+  const int64_t other = NewWorker("w2");
+  NAS_ASSERT_OK(
+      store_->InsertTrial(Candidate(search, v1::TRIAL_PENDING, "k"), kNow)
+          .status());
+  NAS_ASSERT_OK_AND_ASSIGN(std::vector<LeasedTrial> leased,
+                           store_->LeaseTrials(worker, {"lease-a", "lease-b"},
+                                               kNow, kNow + absl::Seconds(30)));
+  ASSERT_EQ(leased.size(), 1u);
+  const v1::Trial& trial = leased[0].trial;
+  EXPECT_EQ(trial.state(), v1::TRIAL_RUNNING);
+  EXPECT_EQ(trial.attempts(), 1);
+  EXPECT_EQ(trial.worker(), "w1");
+  EXPECT_THAT(
+      store_->Heartbeat(worker, {"lease-a", "nope"}, kNow,
+                        kNow + absl::Seconds(30)),
+      HoldsValue(ElementsAre(LeaseStatus::kActive, LeaseStatus::kLost)));
+  EXPECT_THAT(store_->Heartbeat(other, {"lease-a"}, kNow, kNow),
+              HoldsValue(ElementsAre(LeaseStatus::kLost)));
+
+  TrialOutcome outcome;
+  outcome.metrics.set_accuracy(0.9);
+  outcome.reward = 0.9;
+  outcome.model = std::string("\0\x01\xff torchscript \0", 17);
+  NAS_ASSERT_OK_AND_ASSIGN(
+      CompletionResult stolen,
+      store_->CompleteTrial(trial.id(), other, "lease-a", outcome, kNow));
+  EXPECT_FALSE(stolen.accepted);
+  EXPECT_THAT(stolen.detail, HasSubstr("stale report"));
+  NAS_ASSERT_OK_AND_ASSIGN(
+      CompletionResult done,
+      store_->CompleteTrial(trial.id(), worker, "lease-a", outcome,
+                            kNow + absl::Seconds(12)));
+  EXPECT_TRUE(done.accepted);
+  EXPECT_DOUBLE_EQ(done.duration_seconds, 12);
+  outcome.metrics.set_accuracy(0.1);
+  NAS_ASSERT_OK_AND_ASSIGN(
+      CompletionResult again,
+      store_->CompleteTrial(trial.id(), worker, "lease-a", outcome, kNow));
+  EXPECT_FALSE(again.accepted);
+  EXPECT_THAT(again.detail, HasSubstr("duplicate report"));
+
+  NAS_ASSERT_OK_AND_ASSIGN(v1::Trial stored, store_->GetTrial(trial.id()));
+  EXPECT_EQ(stored.state(), v1::TRIAL_SUCCEEDED);
+  EXPECT_DOUBLE_EQ(stored.metrics().accuracy(), 0.9);
+  EXPECT_TRUE(stored.has_model());
+  EXPECT_THAT(store_->GetModel(trial.id()), HoldsValue(outcome.model));
+  EXPECT_THAT(store_->Heartbeat(worker, {"lease-a"}, kNow, kNow),
+              HoldsValue(ElementsAre(LeaseStatus::kLost)));
+  NAS_ASSERT_OK_AND_ASSIGN(SearchRecord record, store_->GetSearch(search));
+  EXPECT_EQ(record.search.best_trial_id(), trial.id());
+  EXPECT_DOUBLE_EQ(record.search.best_accuracy(), 0.9);
+  EXPECT_EQ(record.search.trials_done(), 1);
+  EXPECT_DOUBLE_EQ(record.mean_trial_seconds, 12);
+}
+
+TEST_F(PgTrialStoreTest, ANetworkIsNeverQueuedTwiceOrAfterItsResult) {
+  const int64_t a = NewSearch("a");
+  const int64_t b = NewSearch("b");
+  const int64_t worker = NewWorker("w1");
+  NAS_ASSERT_OK(
+      store_->InsertTrial(Candidate(a, v1::TRIAL_PENDING, "same"), kNow)
+          .status());
+  EXPECT_THAT(
+      store_->InsertTrial(Candidate(b, v1::TRIAL_PENDING, "same"), kNow),
+      StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("being trained")));
+  NAS_ASSERT_OK_AND_ASSIGN(std::vector<LeasedTrial> leased,
+                           store_->LeaseTrials(worker, {"l1"}, kNow, kNow));
+  ASSERT_EQ(leased.size(), 1u);
+  NAS_ASSERT_OK_AND_ASSIGN(std::optional<v1::Trial> none,
+                           store_->FindCachedResult("same"));
+  EXPECT_FALSE(none.has_value());
+  TrialOutcome outcome;
+  outcome.metrics.set_accuracy(0.8);
+  NAS_ASSERT_OK(
+      store_->CompleteTrial(leased[0].trial.id(), worker, "l1", outcome, kNow)
+          .status());
+  EXPECT_THAT(
+      store_->InsertTrial(Candidate(b, v1::TRIAL_PENDING, "same"), kNow),
+      StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("already trained")));
+  NAS_ASSERT_OK_AND_ASSIGN(std::optional<v1::Trial> cached,
+                           store_->FindCachedResult("same"));
+  ASSERT_TRUE(cached.has_value());
+  EXPECT_EQ(cached->id(), leased[0].trial.id());
+  // A CACHED copy points at its source and shares its model.
+  NewTrial copy = Candidate(b, v1::TRIAL_CACHED, "same");
+  copy.cached_from = cached->id();
+  copy.reward = 0.8;
+  copy.metrics.set_accuracy(0.8);
+  NAS_ASSERT_OK_AND_ASSIGN(v1::Trial stored, store_->InsertTrial(copy, kNow));
+  EXPECT_EQ(stored.state(), v1::TRIAL_CACHED);
+  EXPECT_EQ(stored.cached_from_trial_id(), cached->id());
+  EXPECT_FALSE(stored.has_model());
+  EXPECT_THAT(store_->GetModel(stored.id()),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("no trained model")));
+}
+
+TEST_F(PgTrialStoreTest, ExpiredLeasesRequeueThenFail) {
+  const int64_t search = NewSearch("s", /*max_attempts=*/2);
+  const int64_t worker = NewWorker("w1");
+  NAS_ASSERT_OK(
+      store_->InsertTrial(Candidate(search, v1::TRIAL_PENDING, "k"), kNow)
+          .status());
+  const absl::Time expires = kNow + absl::Seconds(10);
+  NAS_ASSERT_OK(store_->LeaseTrials(worker, {"l1"}, kNow, expires).status());
+  EXPECT_THAT(store_->ExpireLeases(kNow + absl::Seconds(5)),
+              HoldsValue(::testing::IsEmpty()));
+  NAS_ASSERT_OK_AND_ASSIGN(std::vector<ExpiredLease> expired,
+                           store_->ExpireLeases(expires + absl::Seconds(1)));
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].new_state, v1::TRIAL_PENDING);
+  EXPECT_EQ(expired[0].attempts, 1);
+
+  NAS_ASSERT_OK_AND_ASSIGN(std::vector<LeasedTrial> again,
+                           store_->LeaseTrials(worker, {"l2"}, kNow, expires));
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].trial.attempts(), 2);
+  NAS_ASSERT_OK_AND_ASSIGN(expired,
+                           store_->ExpireLeases(expires + absl::Seconds(1)));
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].new_state, v1::TRIAL_FAILED);
+  NAS_ASSERT_OK_AND_ASSIGN(v1::Trial failed,
+                           store_->GetTrial(again[0].trial.id()));
+  EXPECT_EQ(failed.state(), v1::TRIAL_FAILED);
+  EXPECT_EQ(failed.failure_reason(), "lease expired 2 times (last worker w1)");
+  // The first lease's late report changes nothing.
+  NAS_ASSERT_OK_AND_ASSIGN(
+      CompletionResult late,
+      store_->CompleteTrial(failed.id(), worker, "l1", TrialOutcome(), kNow));
+  EXPECT_FALSE(late.accepted);
+}
+
+TEST_F(PgTrialStoreTest, CancelStopsQueueAndTellsRunningTrials) {
+  const int64_t search = NewSearch();
+  const int64_t worker = NewWorker("w1");
+  for (const char* key : {"k1", "k2"}) {
+    NAS_ASSERT_OK(
+        store_->InsertTrial(Candidate(search, v1::TRIAL_PENDING, key), kNow)
+            .status());
+  }
+  NAS_ASSERT_OK(store_->LeaseTrials(worker, {"l1"}, kNow, kNow).status());
+  NAS_ASSERT_OK(store_->CancelSearch(search, kNow));
+  NAS_ASSERT_OK(store_->CancelSearch(search, kNow));  // Idempotent.
+  NAS_ASSERT_OK_AND_ASSIGN(SearchRecord record, store_->GetSearch(search));
+  EXPECT_EQ(record.search.state(), v1::SEARCH_CANCELLED);
+  EXPECT_EQ(record.search.trials_pending(), 0);
+  EXPECT_EQ(record.cancelled, 1);
+  EXPECT_THAT(store_->Heartbeat(worker, {"l1"}, kNow, kNow),
+              HoldsValue(ElementsAre(LeaseStatus::kCancelled)));
+  NAS_ASSERT_OK_AND_ASSIGN(record, store_->GetSearch(search));
+  EXPECT_EQ(record.cancelled, 2);
+  EXPECT_THAT(store_->FinishSearch(search, v1::SEARCH_SUCCEEDED, "", kNow),
+              HoldsValue(false));
+  EXPECT_THAT(
+      store_->InsertTrial(Candidate(search, v1::TRIAL_PENDING, "k3"), kNow),
+      StatusIs(absl::StatusCode::kFailedPrecondition,
+               HasSubstr("no longer running")));
+
+  const int64_t done = NewSearch("done");
+  NAS_ASSERT_OK(
+      store_->FinishSearch(done, v1::SEARCH_SUCCEEDED, "ok", kNow).status());
+  EXPECT_THAT(store_->CancelSearch(done, kNow),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("already SEARCH_SUCCEEDED")));
+}
+
+TEST_F(PgTrialStoreTest, ConcurrentLeasesHandOutEachTrialOnce) {
+  const int64_t search = NewSearch();
+  for (int i = 0; i < 40; ++i) {
+    NAS_ASSERT_OK(store_
+                      ->InsertTrial(Candidate(search, v1::TRIAL_PENDING,
+                                              "key" + std::to_string(i)),
+                                    kNow)
+                      .status());
+  }
+  std::vector<int64_t> workers;
+  for (int w = 0; w < 4; ++w)
+    workers.push_back(NewWorker("w" + std::to_string(w)));
+  std::mutex mu;
+  std::multiset<int64_t> leased;
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 4; ++w) {
+    threads.emplace_back([&, w] {
+      for (int round = 0; round < 10; ++round) {
+        std::vector<std::string> ids = {absl::StrCat(w, "-", round, "-a"),
+                                        absl::StrCat(w, "-", round, "-b")};
+        absl::StatusOr<std::vector<LeasedTrial>> got =
+            store_->LeaseTrials(workers[w], ids, kNow, kNow);
+        ASSERT_THAT(got, IsOk());
+        std::lock_guard<std::mutex> lock(mu);
+        for (const LeasedTrial& l : *got) leased.insert(l.trial.id());
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(leased.size(), 40u);
+  EXPECT_EQ(std::set<int64_t>(leased.begin(), leased.end()).size(), 40u);
+  NAS_ASSERT_OK_AND_ASSIGN(SlotCounts slots,
+                           store_->CountSlots(kNow - absl::Seconds(1)));
+  EXPECT_EQ(slots.total, 8);
+  EXPECT_EQ(slots.busy, 40);
+}
+
+}  // namespace
+}  // namespace nas::controller
