@@ -1,0 +1,248 @@
+#include "nasctl/views.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/architecture.h"
+#include "nasctl/format.h"
+
+namespace nas::nasctl {
+namespace {
+
+using Column = Table::Column;
+
+bool HasMeasuredMetrics(const v1::Trial& trial) {
+  return trial.state() == v1::TRIAL_SUCCEEDED || trial.state() == v1::TRIAL_CACHED;
+}
+
+// The analytic cost model fills these before training, so they are shown
+// for every trial that got that far.
+bool HasAnalyticMetrics(const v1::Trial& trial) {
+  return trial.metrics().params() > 0 || trial.metrics().flash_bytes() > 0;
+}
+
+std::string ScoreOrDash(bool known, double value) {
+  return known ? FormatScore(value) : "-";
+}
+
+std::string TrialNote(const v1::Trial& trial) {
+  switch (trial.state()) {
+    case v1::TRIAL_INFEASIBLE:
+      return absl::StrJoin(trial.violations(), "; ");
+    case v1::TRIAL_FAILED:
+    case v1::TRIAL_CANCELLED:
+      return trial.failure_reason();
+    case v1::TRIAL_CACHED:
+      return absl::StrCat("cached from trial ", trial.cached_from_trial_id());
+    default:
+      return "";
+  }
+}
+
+std::string DatasetSummary(const v1::DatasetSpec& dataset) {
+  std::string text = dataset.name().empty() ? "(custom)" : dataset.name();
+  if (dataset.input_shape().dims_size() > 0) {
+    absl::StrAppend(&text, ", input ", ShapeToString(dataset.input_shape()), ", ",
+                    dataset.num_classes(), " classes");
+  }
+  if (dataset.train_subset() > 0) {
+    absl::StrAppend(&text, ", train subset ", dataset.train_subset());
+  }
+  if (dataset.validation_fraction() > 0) {
+    absl::StrAppend(&text, ", validation fraction ", dataset.validation_fraction());
+  }
+  return text;
+}
+
+void AppendField(std::string* out, absl::string_view key, absl::string_view value) {
+  absl::StrAppend(out, "  ", key, std::string(key.size() < 13 ? 13 - key.size() : 1, ' '),
+                  value, "\n");
+}
+
+void AppendBestTrial(std::string* out, const v1::Trial& best) {
+  const v1::Metrics& m = best.metrics();
+  absl::StrAppend(out, "best model: trial ", best.id(), " (#", best.number(), ")\n");
+  AppendField(out, "architecture", ArchitectureText(best.architecture()));
+  std::string accuracy = absl::StrCat(FormatScore(m.accuracy()), " (macro-F1 ",
+                                      FormatScore(m.macro_f1()), ")");
+  if (m.test_accuracy() > 0) {
+    absl::StrAppend(&accuracy, ", test ", FormatScore(m.test_accuracy()), " (macro-F1 ",
+                    FormatScore(m.test_macro_f1()), ")");
+  }
+  AppendField(out, "accuracy", accuracy);
+  AppendField(out, "reward", FormatScore(best.reward()));
+  AppendField(out, "params", FormatInteger(m.params()));
+  AppendField(out, "flash", absl::StrCat(FormatBytes(m.flash_bytes()), " (int8)"));
+  AppendField(out, "peak SRAM", FormatBytes(m.peak_sram_bytes()));
+  AppendField(out, "arena", FormatBytes(m.arena_bytes()));
+  AppendField(out, "MACs", FormatInteger(m.macs()));
+  AppendField(out, "latency", absl::StrCat(FormatMillis(m.latency_ms_estimate()),
+                                            " estimated on the device, ",
+                                            FormatMillis(m.latency_ms_cpu()),
+                                            " measured on the worker CPU"));
+  AppendField(out, "training",
+              absl::StrCat(m.epochs_run(), " epochs in ", FormatDuration(m.train_seconds()),
+                           ", ", static_cast<int64_t>(m.samples_per_second()),
+                           " samples/s, final loss ", FormatScore(m.final_loss())));
+  AppendField(out, "worker", absl::StrCat(best.worker().empty() ? "-" : best.worker(),
+                                          ", attempts ", best.attempts()));
+}
+
+}  // namespace
+
+std::string ArchitectureText(const v1::Architecture& arch) {
+  if (arch.layers().empty()) return "-";
+  return ArchitectureToString(arch);
+}
+
+double ElapsedSeconds(const v1::Search& search, int64_t now_ms) {
+  const int64_t start =
+      search.started_unix_ms() > 0 ? search.started_unix_ms() : search.created_unix_ms();
+  if (start <= 0) return -1;
+  const int64_t end = search.finished_unix_ms() > 0 ? search.finished_unix_ms() : now_ms;
+  return std::max<int64_t>(0, end - start) / 1000.0;
+}
+
+double EtaSeconds(const v1::Search& search, int64_t now_ms) {
+  if (IsTerminal(search.state())) return 0;
+  // The server reports -1 when unknown; 0 is also treated as unknown because
+  // an unset proto3 field reads 0.
+  if (search.eta_seconds() > 0) return search.eta_seconds();
+  const double elapsed = ElapsedSeconds(search, now_ms);
+  const int done = search.trials_done();
+  if (done <= 0 || elapsed <= 0 || search.trials_total() <= 0) return -1;
+  return elapsed / done * std::max(0, search.trials_total() - done);
+}
+
+std::string RenderSearchList(const std::vector<v1::Search>& searches, int64_t now_ms) {
+  Table table({{"ID", true}, {"NAME"}, {"STATE"}, {"TRIALS", true}, {"RUNNING", true},
+               {"BEST ACC", true}, {"BEST REWARD", true}, {"CREATED"}, {"ELAPSED", true}});
+  for (const v1::Search& s : searches) {
+    const bool has_best = s.best_trial_id() > 0;
+    table.AddRow({absl::StrCat(s.id()), s.name(), SearchStateName(s.state()),
+                  absl::StrCat(s.trials_done(), "/", s.trials_total()),
+                  absl::StrCat(s.trials_running()), ScoreOrDash(has_best, s.best_accuracy()),
+                  ScoreOrDash(has_best, s.best_reward()), FormatUnixMillis(s.created_unix_ms()),
+                  FormatDuration(ElapsedSeconds(s, now_ms))});
+  }
+  return table.Render();
+}
+
+std::string RenderSearchDetails(const v1::Search& search, const v1::Trial* best,
+                                int64_t now_ms) {
+  const v1::SearchSpec& spec = search.spec();
+  std::string out = absl::StrCat("search ", search.id(), ": ", search.name(), "\n");
+  AppendField(&out, "state", SearchStateName(search.state()));
+  if (!search.message().empty()) AppendField(&out, "message", search.message());
+  AppendField(&out, "dataset", DatasetSummary(spec.dataset()));
+  AppendField(&out, "device", spec.device().empty() ? spec.custom_device().name() : spec.device());
+  AppendField(&out, "policy", absl::StrCat(spec.policy().empty() ? "random" : spec.policy(),
+                                           ", seed ", spec.seed()));
+  AppendField(&out, "trials",
+              absl::StrCat(search.trials_done(), "/", search.trials_total(), " done (running ",
+                           search.trials_running(), ", pending ", search.trials_pending(),
+                           ", cached ", search.trials_cached(), ", failed ",
+                           search.trials_failed(), ", infeasible ", search.trials_infeasible(),
+                           ")"));
+  if (search.best_trial_id() > 0) {
+    AppendField(&out, "best", absl::StrCat("trial ", search.best_trial_id(), ", accuracy ",
+                                           FormatScore(search.best_accuracy()), ", reward ",
+                                           FormatScore(search.best_reward())));
+  }
+  AppendField(&out, "created", FormatUnixMillis(search.created_unix_ms()));
+  if (search.finished_unix_ms() > 0) {
+    AppendField(&out, "finished", FormatUnixMillis(search.finished_unix_ms()));
+  }
+  std::string elapsed = FormatDuration(ElapsedSeconds(search, now_ms));
+  if (!IsTerminal(search.state())) {
+    absl::StrAppend(&elapsed, " (ETA ", FormatDuration(EtaSeconds(search, now_ms)), ")");
+  }
+  AppendField(&out, "elapsed", elapsed);
+  if (best != nullptr) AppendBestTrial(&out, *best);
+  return out;
+}
+
+std::string RenderTrialTable(const std::vector<v1::Trial>& trials) {
+  Table table({{"#", true}, {"ID", true}, {"STATE"}, {"ACC", true}, {"F1", true},
+               {"REWARD", true}, {"PARAMS", true}, {"FLASH", true}, {"SRAM", true},
+               {"MACS", true}, {"TRY", true}, {"WORKER"}, {"TIME", true}, {"NOTE"},
+               {"ARCHITECTURE"}});
+  for (const v1::Trial& t : trials) {
+    const v1::Metrics& m = t.metrics();
+    const bool measured = HasMeasuredMetrics(t);
+    const bool analytic = HasAnalyticMetrics(t);
+    table.AddRow({absl::StrCat(t.number()), absl::StrCat(t.id()), TrialStateName(t.state()),
+                  ScoreOrDash(measured, m.accuracy()), ScoreOrDash(measured, m.macro_f1()),
+                  ScoreOrDash(measured, t.reward()),
+                  analytic ? FormatInteger(m.params()) : "-",
+                  analytic ? FormatBytes(m.flash_bytes()) : "-",
+                  analytic ? FormatBytes(m.peak_sram_bytes()) : "-",
+                  analytic ? FormatCount(m.macs()) : "-", absl::StrCat(t.attempts()),
+                  t.worker().empty() ? "-" : t.worker(),
+                  m.train_seconds() > 0 ? FormatDuration(m.train_seconds()) : "-", TrialNote(t),
+                  ArchitectureText(t.architecture())});
+  }
+  return table.Render();
+}
+
+std::string RenderParetoTable(std::vector<v1::Trial> trials) {
+  std::stable_sort(trials.begin(), trials.end(), [](const v1::Trial& a, const v1::Trial& b) {
+    return a.metrics().accuracy() > b.metrics().accuracy();
+  });
+  Table table({{"TRIAL", true}, {"#", true}, {"ACCURACY", true}, {"MACRO-F1", true},
+               {"PARAMS", true}, {"FLASH", true}, {"PEAK SRAM", true}, {"ARENA", true},
+               {"MACS", true}, {"EST. LATENCY", true}, {"ARCHITECTURE"}});
+  for (const v1::Trial& t : trials) {
+    const v1::Metrics& m = t.metrics();
+    table.AddRow({absl::StrCat(t.id()), absl::StrCat(t.number()), FormatScore(m.accuracy()),
+                  FormatScore(m.macro_f1()), FormatInteger(m.params()),
+                  FormatBytes(m.flash_bytes()), FormatBytes(m.peak_sram_bytes()),
+                  FormatBytes(m.arena_bytes()), FormatCount(m.macs()),
+                  FormatMillis(m.latency_ms_estimate()), ArchitectureText(t.architecture())});
+  }
+  return table.Render();
+}
+
+std::string RenderProgressLine(const v1::Search& search, int64_t now_ms) {
+  std::string line = absl::StrCat("search ", search.id(), " ", SearchStateName(search.state()),
+                                  " | trials ", search.trials_done(), "/",
+                                  search.trials_total(), " done, ", search.trials_running(),
+                                  " running");
+  if (search.trials_infeasible() > 0) {
+    absl::StrAppend(&line, ", ", search.trials_infeasible(), " infeasible");
+  }
+  if (search.trials_failed() > 0) absl::StrAppend(&line, ", ", search.trials_failed(), " failed");
+  if (search.best_trial_id() > 0) {
+    absl::StrAppend(&line, " | best acc ", FormatScore(search.best_accuracy()), " reward ",
+                    FormatScore(search.best_reward()));
+  } else {
+    absl::StrAppend(&line, " | best -");
+  }
+  absl::StrAppend(&line, " | elapsed ", FormatDuration(ElapsedSeconds(search, now_ms)));
+  if (!IsTerminal(search.state())) {
+    absl::StrAppend(&line, " | ETA ", FormatDuration(EtaSeconds(search, now_ms)));
+  }
+  return line;
+}
+
+std::string RenderTrialEvent(const v1::Trial& trial) {
+  std::string line = absl::StrCat("trial ", trial.id(), " (#", trial.number(), ") ",
+                                  TrialStateName(trial.state()));
+  const v1::Metrics& m = trial.metrics();
+  if (HasMeasuredMetrics(trial)) {
+    absl::StrAppend(&line, " acc ", FormatScore(m.accuracy()), " reward ",
+                    FormatScore(trial.reward()));
+  }
+  if (HasAnalyticMetrics(trial)) {
+    absl::StrAppend(&line, " flash ", FormatBytes(m.flash_bytes()), " sram ",
+                    FormatBytes(m.peak_sram_bytes()), " macs ", FormatCount(m.macs()));
+  }
+  const std::string note = TrialNote(trial);
+  if (!note.empty()) absl::StrAppend(&line, " (", note, ")");
+  absl::StrAppend(&line, " ", ArchitectureText(trial.architecture()));
+  return line;
+}
+
+}  // namespace nas::nasctl

@@ -1,0 +1,158 @@
+#include "nasctl/views.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace nas::nasctl {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr int64_t kStartMs = 1700000000000;
+
+v1::Search RunningSearch() {
+  v1::Search s;
+  s.set_id(3);
+  s.set_name("fmnist");
+  s.set_state(v1::SEARCH_RUNNING);
+  s.set_trials_total(20);
+  s.set_trials_done(5);
+  s.set_trials_running(2);
+  s.set_trials_infeasible(4);
+  s.set_best_trial_id(11);
+  s.set_best_accuracy(0.86123);
+  s.set_best_reward(0.8612);
+  s.set_created_unix_ms(kStartMs - 5000);
+  s.set_started_unix_ms(kStartMs);
+  s.set_eta_seconds(-1);
+  return s;
+}
+
+v1::Trial TrainedTrial(int64_t id, int number, double accuracy, int64_t flash) {
+  v1::Trial t;
+  t.set_id(id);
+  t.set_number(number);
+  t.set_state(v1::TRIAL_SUCCEEDED);
+  v1::Layer* conv = t.mutable_architecture()->add_layers();
+  conv->set_type(v1::CONV2D);
+  conv->set_out(8);
+  conv->set_kernel(3);
+  conv->set_stride(1);
+  conv->set_padding(1);
+  v1::Layer* fc = t.mutable_architecture()->add_layers();
+  fc->set_type(v1::LINEAR);
+  fc->set_out(10);
+  t.mutable_metrics()->set_accuracy(accuracy);
+  t.mutable_metrics()->set_macro_f1(accuracy - 0.01);
+  t.mutable_metrics()->set_params(62810);
+  t.mutable_metrics()->set_flash_bytes(flash);
+  t.mutable_metrics()->set_peak_sram_bytes(7056);
+  t.mutable_metrics()->set_arena_bytes(7072);
+  t.mutable_metrics()->set_macs(2000000);
+  t.mutable_metrics()->set_latency_ms_estimate(156.25);
+  t.set_reward(accuracy);
+  t.set_attempts(1);
+  t.set_worker("w1");
+  return t;
+}
+
+TEST(ViewsTest, ProgressLineExtrapolatesEtaFromPace) {
+  // 5 of 20 done in 100 s -> 15 more at 20 s each = 300 s.
+  const std::string line = RenderProgressLine(RunningSearch(), kStartMs + 100000);
+  EXPECT_EQ(line,
+            "search 3 RUNNING | trials 5/20 done, 2 running, 4 infeasible | best acc 0.8612 "
+            "reward 0.8612 | elapsed 1m40s | ETA 5m00s");
+}
+
+TEST(ViewsTest, ProgressLinePrefersServerEtaAndDropsItWhenDone) {
+  v1::Search s = RunningSearch();
+  s.set_eta_seconds(42);
+  EXPECT_THAT(RenderProgressLine(s, kStartMs + 1000), HasSubstr("ETA 42s"));
+  s.set_state(v1::SEARCH_SUCCEEDED);
+  s.set_finished_unix_ms(kStartMs + 61000);
+  const std::string done = RenderProgressLine(s, kStartMs + 999999);
+  EXPECT_THAT(done, HasSubstr("SUCCEEDED"));
+  EXPECT_THAT(done, HasSubstr("elapsed 1m01s"));
+  EXPECT_THAT(done, Not(HasSubstr("ETA")));
+}
+
+TEST(ViewsTest, EtaUnknownBeforeTheFirstTrial) {
+  v1::Search s = RunningSearch();
+  s.set_trials_done(0);
+  s.clear_best_trial_id();
+  EXPECT_EQ(EtaSeconds(s, kStartMs + 1000), -1);
+  EXPECT_THAT(RenderProgressLine(s, kStartMs + 1000), HasSubstr("best - | elapsed 1s | ETA -"));
+}
+
+TEST(ViewsTest, ParetoTableSortsByAccuracyAndShowsEveryColumn) {
+  const std::string table = RenderParetoTable(
+      {TrainedTrial(7, 2, 0.81, 20000), TrainedTrial(9, 4, 0.875, 64000)});
+  const std::vector<std::string> lines = absl::StrSplit(table, '\n');
+  ASSERT_GE(lines.size(), 3u);
+  EXPECT_EQ(lines[0],
+            "TRIAL  #  ACCURACY  MACRO-F1  PARAMS     FLASH  PEAK SRAM    ARENA   MACS  "
+            "EST. LATENCY  ARCHITECTURE");
+  EXPECT_EQ(lines[1],
+            "    9  4    0.8750    0.8650  62,810  62.5 KiB    6.9 KiB  6.9 KiB  2.00M        "
+            "156 ms  CONV2D(8,k3,s1,p1) LINEAR(10)");
+  EXPECT_THAT(lines[2], HasSubstr("    7  2    0.8100"));
+}
+
+TEST(ViewsTest, TrialTableShowsNotesForInfeasibleFailedAndCached) {
+  v1::Trial infeasible;
+  infeasible.set_id(20);
+  infeasible.set_number(1);
+  infeasible.set_state(v1::TRIAL_INFEASIBLE);
+  infeasible.add_violations("flash 1203456 B > limit 946176 B");
+  infeasible.mutable_metrics()->set_params(1000000);
+  infeasible.mutable_metrics()->set_flash_bytes(1203456);
+  v1::Trial failed;
+  failed.set_id(21);
+  failed.set_number(2);
+  failed.set_state(v1::TRIAL_FAILED);
+  failed.set_failure_reason("loss is NaN at step 12");
+  v1::Trial cached = TrainedTrial(22, 3, 0.8, 1000);
+  cached.set_state(v1::TRIAL_CACHED);
+  cached.set_cached_from_trial_id(7);
+  const std::string table = RenderTrialTable({infeasible, failed, cached});
+  EXPECT_THAT(table, HasSubstr("INFEASIBLE"));
+  EXPECT_THAT(table, HasSubstr("flash 1203456 B > limit 946176 B"));
+  EXPECT_THAT(table, HasSubstr("1,000,000"));
+  EXPECT_THAT(table, HasSubstr("loss is NaN at step 12"));
+  EXPECT_THAT(table, HasSubstr("cached from trial 7"));
+  EXPECT_THAT(table, HasSubstr("0.8000"));
+}
+
+TEST(ViewsTest, SearchListAndDetails) {
+  v1::Search s = RunningSearch();
+  const std::string list = RenderSearchList({s}, kStartMs + 100000);
+  EXPECT_THAT(list, HasSubstr("ID  NAME    STATE    TRIALS  RUNNING  BEST ACC"));
+  EXPECT_THAT(list, HasSubstr("fmnist  RUNNING    5/20        2    0.8612"));
+  s.mutable_spec()->mutable_dataset()->set_name("fashion-mnist");
+  s.mutable_spec()->set_device("nrf52840");
+  const v1::Trial best = TrainedTrial(11, 4, 0.86123, 20000);
+  const std::string details = RenderSearchDetails(s, &best, kStartMs + 100000);
+  EXPECT_THAT(details, HasSubstr("search 3: fmnist"));
+  EXPECT_THAT(details, HasSubstr("device       nrf52840"));
+  EXPECT_THAT(details, HasSubstr("5/20 done (running 2, pending 0, cached 0, failed 0, "
+                                 "infeasible 4)"));
+  EXPECT_THAT(details, HasSubstr("elapsed      1m40s (ETA 5m00s)"));
+  EXPECT_THAT(details, HasSubstr("best model: trial 11 (#4)"));
+  EXPECT_THAT(details, HasSubstr("architecture CONV2D(8,k3,s1,p1) LINEAR(10)"));
+  EXPECT_THAT(details, HasSubstr("accuracy     0.8612 (macro-F1 0.8512)"));
+  EXPECT_THAT(details, HasSubstr("flash        19.5 KiB (int8)"));
+}
+
+TEST(ViewsTest, TrialEventLine) {
+  EXPECT_EQ(RenderTrialEvent(TrainedTrial(9, 4, 0.875, 64000)),
+            "trial 9 (#4) SUCCEEDED acc 0.8750 reward 0.8750 flash 62.5 KiB sram 6.9 KiB "
+            "macs 2.00M CONV2D(8,k3,s1,p1) LINEAR(10)");
+}
+
+}  // namespace
+}  // namespace nas::nasctl
