@@ -76,6 +76,14 @@ absl::StatusOr<v1::SearchSpec> ParseSearchSpecYaml(absl::string_view yaml);
 absl::StatusOr<v1::SearchSpec> CompleteSearchSpec(const v1::SearchSpec& spec,
                                                   const std::string& data_root);
 
+// ParseSearchSpecYaml followed by CompleteSearchSpec, in one answer: when the
+// YAML itself has problems (unknown keys, wrong types, unknown layer types),
+// the semantic checks still run on the fields that could be read, so the
+// InvalidArgument names every problem of both kinds, one per line. Semantic
+// problems about a field that already has a YAML problem are left out.
+absl::StatusOr<v1::SearchSpec> ParseAndCompleteSearchSpecYaml(
+    absl::string_view yaml, const std::string& data_root);
+
 // Cache key: sha256 hex of (canonical architecture, training recipe except
 // latency_runs, resolved data set identity incl. split/subsets and the search
 // seed).

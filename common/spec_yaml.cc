@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -383,6 +384,53 @@ absl::StatusOr<v1::SearchSpec> ParseSearchSpecYaml(absl::string_view yaml) {
   ReadSection(root, "", TopLevelFields(&spec), &errors);
   NAS_RETURN_IF_ERROR(errors.ToStatus());
   return spec;
+}
+
+namespace {
+
+// "space.layer_types[2]: unknown ..." -> "space.layer_types".
+std::string FieldOfProblem(absl::string_view line) {
+  absl::string_view field = line.substr(0, line.find(": "));
+  return std::string(field.substr(0, field.find('[')));
+}
+
+bool SameOrNestedField(const std::string& a, const std::string& b) {
+  auto nested = [](const std::string& outer, const std::string& inner) {
+    return absl::StartsWith(inner, outer) &&
+           (inner.size() == outer.size() || inner[outer.size()] == '.');
+  };
+  return nested(a, b) || nested(b, a);
+}
+
+}  // namespace
+
+absl::StatusOr<v1::SearchSpec> ParseAndCompleteSearchSpecYaml(
+    absl::string_view yaml, const std::string& data_root) {
+  NAS_ASSIGN_OR_RETURN(YAML::Node root, internal::LoadYaml(yaml));
+  if (!root.IsMap()) return ParseSearchSpecYaml(yaml);
+  v1::SearchSpec spec;
+  spec.mutable_space()->set_batch_norm(true);
+  YamlErrors errors;
+  ReadSection(root, "", TopLevelFields(&spec), &errors);
+  absl::StatusOr<v1::SearchSpec> completed = CompleteSearchSpec(spec, data_root);
+  if (errors.empty()) return completed;
+  std::vector<std::string> yaml_fields;
+  for (const std::string& line : errors.lines()) {
+    yaml_fields.push_back(FieldOfProblem(line));
+  }
+  YamlErrors all = errors;
+  if (!completed.ok()) {
+    for (absl::string_view line :
+         absl::StrSplit(completed.status().message(), '\n')) {
+      const std::string field = FieldOfProblem(line);
+      bool covered = false;
+      for (const std::string& f : yaml_fields) {
+        covered = covered || SameOrNestedField(f, field);
+      }
+      if (!covered && !line.empty()) all.Add("", std::string(line));
+    }
+  }
+  return all.ToStatus();
 }
 
 }  // namespace nas

@@ -46,6 +46,9 @@ class Scheduler {
   // InvalidArgument naming every problem, storing nothing, when the spec is
   // malformed or impossible.
   absl::StatusOr<v1::Search> SubmitSearch(const v1::SearchSpec& spec);
+
+  // Where built-in data sets live (spec completion resolves against it).
+  const std::string& data_root() const { return options_.data_root; }
   // Cancels a search and its queued trials; running trials are told to stop
   // at their next heartbeat. NotFound / FailedPrecondition (already ended).
   absl::StatusOr<v1::Search> CancelSearch(int64_t search_id);

@@ -15,7 +15,7 @@ constexpr int kMaxListLimit = 1000;
 constexpr size_t kMaxDeviceNameLength = 100;
 
 absl::StatusOr<v1::SearchSpec> SpecFromRequest(
-    const v1::SubmitSearchRequest& request) {
+    const v1::SubmitSearchRequest& request, const std::string& data_root) {
   switch (request.source_case()) {
     case v1::SubmitSearchRequest::kSpec:
       return request.spec();
@@ -25,7 +25,14 @@ absl::StatusOr<v1::SearchSpec> SpecFromRequest(
             absl::StrCat("spec_yaml: ", request.spec_yaml().size(),
                          " bytes, at most ", kMaxSpecYamlBytes, " allowed"));
       }
-      return ParseSearchSpecYaml(request.spec_yaml());
+      // The full check runs here only to name every problem at once; a
+      // spec that parses is completed by the scheduler as any other.
+      if (absl::StatusOr<v1::SearchSpec> spec =
+              ParseSearchSpecYaml(request.spec_yaml());
+          spec.ok()) {
+        return spec;
+      }
+      return ParseAndCompleteSearchSpecYaml(request.spec_yaml(), data_root);
     default:
       return absl::InvalidArgumentError("set either spec or spec_yaml");
   }
@@ -42,7 +49,7 @@ grpc::ServerUnaryReactor* SearchServiceImpl::SubmitSearch(
     grpc::CallbackServerContext* context,
     const v1::SubmitSearchRequest* request, v1::Search* reply) {
   return ServeUnary(context, metrics_, "SubmitSearch", [&]() -> absl::Status {
-    NAS_ASSIGN_OR_RETURN(v1::SearchSpec spec, SpecFromRequest(*request));
+    NAS_ASSIGN_OR_RETURN(v1::SearchSpec spec, SpecFromRequest(*request, scheduler_->data_root()));
     NAS_ASSIGN_OR_RETURN(*reply, scheduler_->SubmitSearch(spec));
     return absl::OkStatus();
   });

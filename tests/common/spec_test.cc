@@ -249,6 +249,35 @@ seed_architectures: ["CONV2D(8,k3) RELU MAXPOOL2D(k2) CONV2D(8,k30) LINEAR(10)"]
                   "than padded input 13x13"))));
 }
 
+TEST(SpecTest, ParseAndCompleteNamesYamlAndSemanticProblemsTogether) {
+  constexpr char kYaml[] = R"y(
+dataset: {name: fashion-mnist}
+device: esp32
+space: {layer_types: [CONV2D, CONV3D], channels: [8], kernels: [3]}
+training: {epochs: ten}
+budget: {max_trials: -5}
+)y";
+  ASSERT_THAT(ParseSearchSpecYaml(kYaml), Not(IsOk()));
+  auto result = ParseAndCompleteSearchSpecYaml(kYaml, DefaultDataRoot());
+  EXPECT_THAT(
+      result,
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("space.layer_types[1]: unknown layer type"),
+                     HasSubstr("training.epochs: expected an integer"),
+                     HasSubstr("device: unknown device 'esp32'"),
+                     HasSubstr("budget.max_trials: must be > 0, got -5"),
+                     // A field with a YAML problem is named once, not again
+                     // by the semantic checks of its default.
+                     Not(HasSubstr("training.epochs: must be")))));
+}
+
+TEST(SpecTest, ParseAndCompleteAcceptsAValidSpec) {
+  NAS_ASSERT_OK_AND_ASSIGN(
+      v1::SearchSpec spec,
+      ParseAndCompleteSearchSpecYaml(kFullSpec, DefaultDataRoot()));
+  EXPECT_EQ(spec.dataset().num_classes(), 10);
+}
+
 TEST(SpecTest, DatasetProblems) {
   v1::SearchSpec spec;
   spec.set_device("nrf52840");
