@@ -1,0 +1,199 @@
+#include "worker/worker_loop.h"
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "prometheus/registry.h"
+#include "tests/status_matchers.h"
+#include "tests/worker/fake_worker_service.h"
+#include "tests/worker/test_data.h"
+#include "worker/controller_client.h"
+#include "worker/dataset_cache.h"
+#include "worker/run_worker.h"
+
+namespace nas::worker {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::FakeControllerServer;
+using testing::FakeWorkerService;
+
+constexpr char kTinyEcgCnn[] =
+    "CONV1D(8,k5,s2,p2) RELU MAXPOOL1D(k2) CONV1D(16,k5,p2) RELU GLOBAL_AVGPOOL LINEAR(5)";
+
+v1::TrialTask EcgTask(int64_t trial_id, int epochs, const std::string& arch = kTinyEcgCnn) {
+  v1::TrialTask task = testing::MakeTask(testing::Ecg5000Spec(), arch, epochs);
+  task.set_trial_id(trial_id);
+  task.set_lease_id("lease-" + std::to_string(trial_id));
+  return task;
+}
+
+// A longer real trial: `epochs` over 5000 Fashion-MNIST images (~0.5 s each).
+v1::TrialTask LongTask(int64_t trial_id, int epochs) {
+  v1::DatasetSpec spec = testing::FashionMnistSpec();
+  spec.set_train_subset(5000);
+  v1::TrialTask task =
+      testing::MakeTask(spec, "CONV2D(8,k3,p1) RELU MAXPOOL2D(k2) LINEAR(10)", epochs);
+  task.set_trial_id(trial_id);
+  task.set_lease_id("lease-" + std::to_string(trial_id));
+  return task;
+}
+
+double CounterValue(prometheus::Registry& registry, const std::string& name,
+                    const std::string& outcome) {
+  for (const prometheus::MetricFamily& family : registry.Collect()) {
+    if (family.name != name) continue;
+    for (const prometheus::ClientMetric& metric : family.metric) {
+      for (const prometheus::ClientMetric::Label& label : metric.label) {
+        if (outcome.empty() || (label.name == "outcome" && label.value == outcome)) {
+          return metric.counter.value;
+        }
+      }
+    }
+  }
+  return -1;
+}
+
+// A worker loop with the real trainer and real gRPC client, against a fake
+// controller on a real port.
+class WorkerLoopTest : public ::testing::Test {
+ protected:
+  void SetUp() override { server_.Start(0); }
+
+  std::unique_ptr<WorkerLoop> MakeLoop(int slots, absl::Duration exit_when_idle) {
+    client_ = NewGrpcControllerClient(server_.address(), absl::Seconds(2));
+    metrics_ = std::make_unique<WorkerMetrics>(&registry_, "cpu", slots);
+    WorkerLoopOptions options;
+    options.name = "test-worker";
+    options.slots = slots;
+    options.idle_poll = absl::Milliseconds(20);
+    options.retry_initial = absl::Milliseconds(20);
+    options.retry_max = absl::Milliseconds(200);
+    options.exit_when_idle = exit_when_idle;
+    return std::make_unique<WorkerLoop>(client_.get(),
+                                        MakeTrialRunner(&cache_, ComputeDevice::kCpu),
+                                        metrics_.get(), options);
+  }
+
+  FakeWorkerService service_;
+  FakeControllerServer server_{&service_};
+  DatasetCache cache_;
+  prometheus::Registry registry_;
+  std::unique_ptr<ControllerClient> client_;
+  std::unique_ptr<WorkerMetrics> metrics_;
+};
+
+TEST_F(WorkerLoopTest, RunsLeasedTrialsInSlotsAndReportsEach) {
+  for (int id = 1; id <= 3; ++id) service_.AddTask(EcgTask(id, 5));
+  // A diverging trial and an invalid one are reported as failures.
+  v1::TrialTask diverging = EcgTask(4, 2);
+  diverging.mutable_training()->set_optimizer("sgd");
+  diverging.mutable_training()->set_learning_rate(1e6);
+  service_.AddTask(diverging);
+  service_.AddTask(EcgTask(5, 1, "CONV2D(4,k3) LINEAR(5)"));
+  auto loop = MakeLoop(2, absl::Milliseconds(500));
+  NAS_ASSERT_OK(loop->Run());
+
+  const std::vector<v1::ReportTrialRequest> reports = service_.reports();
+  ASSERT_EQ(reports.size(), 5u);
+  for (const v1::ReportTrialRequest& report : reports) {
+    EXPECT_EQ(report.worker_id(), 1);
+    EXPECT_EQ(report.lease_id(), "lease-" + std::to_string(report.trial_id()));
+    if (report.trial_id() <= 3) {
+      ASSERT_TRUE(report.result().has_metrics()) << report.result().failure_reason();
+      EXPECT_GT(report.result().metrics().accuracy(), 0.5);
+      EXPECT_EQ(report.result().metrics().built_params(),
+                report.result().metrics().params());
+      EXPECT_FALSE(report.result().torchscript().empty());
+    } else if (report.trial_id() == 4) {
+      EXPECT_THAT(report.result().failure_reason(), HasSubstr("diverged: loss"));
+    } else {
+      EXPECT_THAT(report.result().failure_reason(),
+                  HasSubstr("INVALID_ARGUMENT: layer 0 (CONV2D)"));
+    }
+  }
+  EXPECT_EQ(service_.registrations(), 1);
+  EXPECT_EQ(loop->reports_answered(), 5);
+  EXPECT_EQ(CounterValue(registry_, "tinynas_worker_trials_total", "succeeded"), 3);
+  EXPECT_EQ(CounterValue(registry_, "tinynas_worker_trials_total", "failed"), 2);
+}
+
+TEST_F(WorkerLoopTest, KeepsTheResultUntilTheReportIsAccepted) {
+  service_.AddTask(EcgTask(1, 1));
+  service_.FailReports(3);
+  auto loop = MakeLoop(1, absl::Milliseconds(300));
+  NAS_ASSERT_OK(loop->Run());
+  EXPECT_EQ(service_.report_calls(), 4);
+  ASSERT_EQ(service_.reports().size(), 1u);
+  EXPECT_TRUE(service_.reports()[0].result().has_metrics());
+  EXPECT_EQ(CounterValue(registry_, "tinynas_worker_report_retries_total", ""), 3);
+}
+
+TEST_F(WorkerLoopTest, ReRegistersAndDeliversTheResultAfterAControllerRestart) {
+  service_.AddTask(LongTask(1, 3));
+  auto loop = MakeLoop(1, absl::Milliseconds(500));
+  std::thread run([&] { NAS_EXPECT_OK(loop->Run()); });
+  ASSERT_TRUE(service_.WaitForProgress("lease-1", absl::Seconds(30)));
+  // The controller goes away while the trial trains (heartbeats, and maybe
+  // the report, fail with UNAVAILABLE) ...
+  const std::string address = server_.address();
+  const int port = std::stoi(address.substr(address.rfind(':') + 1));
+  server_.Stop();
+  absl::SleepFor(absl::Milliseconds(300));
+  // ... and comes back at the same address without knowing worker 1.
+  FakeWorkerService restarted(/*first_worker_id=*/100);
+  FakeControllerServer server2(&restarted);
+  server2.Start(port);
+  run.join();  // The trial ends, is reported, then the loop idles out.
+  ASSERT_EQ(restarted.reports().size(), 1u);
+  EXPECT_EQ(restarted.reports()[0].worker_id(), 100);
+  EXPECT_EQ(restarted.reports()[0].trial_id(), 1);
+  EXPECT_TRUE(restarted.reports()[0].result().has_metrics());
+  EXPECT_EQ(restarted.registrations(), 1);
+}
+
+TEST_F(WorkerLoopTest, VerdictStopsTheTrialWithoutAReport) {
+  service_.AddTask(LongTask(1, 50));
+  service_.StopLease("lease-1");
+  auto loop = MakeLoop(1, absl::Milliseconds(300));
+  const absl::Time start = absl::Now();
+  NAS_ASSERT_OK(loop->Run());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));  // 50 epochs take ~25 s.
+  EXPECT_GE(service_.leases_in_heartbeats(), 1);
+  EXPECT_TRUE(service_.reports().empty());
+  EXPECT_EQ(CounterValue(registry_, "tinynas_worker_trials_total", "cancelled"), 1);
+}
+
+TEST_F(WorkerLoopTest, ShutdownAbandonsRunningTrialsAndReturns) {
+  service_.AddTask(LongTask(1, 50));
+  auto loop = MakeLoop(1, absl::ZeroDuration());  // Never exits by itself.
+  std::thread run([&] { NAS_EXPECT_OK(loop->Run()); });
+  ASSERT_TRUE(service_.WaitForProgress("lease-1", absl::Seconds(30)));
+  const absl::Time start = absl::Now();
+  loop->RequestShutdown();
+  run.join();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_TRUE(service_.reports().empty());  // Abandoned: the lease will expire.
+}
+
+TEST(RunWorkerTest, RejectsABadConfiguration) {
+  WorkerConfig config;
+  config.metrics_listen = "none";
+  config.device = "gpu";
+  EXPECT_THAT(RunWorker(config), ::nas::testing::StatusIs(
+                                     absl::StatusCode::kInvalidArgument,
+                                     HasSubstr("--device: unknown 'gpu'")));
+  config.device = "cpu";
+  config.slots = 0;
+  EXPECT_THAT(RunWorker(config),
+              ::nas::testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                       HasSubstr("--slots: 0 < 1")));
+}
+
+}  // namespace
+}  // namespace nas::worker

@@ -1,0 +1,64 @@
+// The gRPC adapter: the one worker file that sees grpc:: types.
+#include "worker/controller_client.h"
+
+#include <chrono>
+#include <utility>
+
+#include "common/grpc_status.h"
+#include "grpcpp/grpcpp.h"
+#include "proto/nas.grpc.pb.h"
+
+namespace nas::worker {
+namespace {
+
+class GrpcControllerClient : public ControllerClient {
+ public:
+  GrpcControllerClient(const std::string& target, absl::Duration rpc_timeout)
+      : stub_(v1::WorkerService::NewStub(
+            grpc::CreateChannel(target, grpc::InsecureChannelCredentials()))),
+        rpc_timeout_(rpc_timeout) {}
+
+  absl::StatusOr<v1::RegisterWorkerResponse> RegisterWorker(
+      const v1::RegisterWorkerRequest& request) override {
+    return Call(&v1::WorkerService::Stub::RegisterWorker, request);
+  }
+  absl::StatusOr<v1::LeaseTrialResponse> LeaseTrial(
+      const v1::LeaseTrialRequest& request) override {
+    return Call(&v1::WorkerService::Stub::LeaseTrial, request);
+  }
+  absl::StatusOr<v1::HeartbeatResponse> Heartbeat(
+      const v1::HeartbeatRequest& request) override {
+    return Call(&v1::WorkerService::Stub::Heartbeat, request);
+  }
+  absl::StatusOr<v1::ReportTrialResponse> ReportTrial(
+      const v1::ReportTrialRequest& request) override {
+    return Call(&v1::WorkerService::Stub::ReportTrial, request);
+  }
+
+ private:
+  template <typename Request, typename Response>
+  absl::StatusOr<Response> Call(
+      grpc::Status (v1::WorkerService::Stub::*method)(grpc::ClientContext*,
+                                                      const Request&, Response*),
+      const Request& request) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         absl::ToChronoMilliseconds(rpc_timeout_));
+    Response response;
+    const grpc::Status status = (stub_.get()->*method)(&context, request, &response);
+    if (!status.ok()) return FromGrpcStatus(status);
+    return response;
+  }
+
+  std::unique_ptr<v1::WorkerService::Stub> stub_;
+  const absl::Duration rpc_timeout_;
+};
+
+}  // namespace
+
+std::unique_ptr<ControllerClient> NewGrpcControllerClient(
+    const std::string& target, absl::Duration rpc_timeout) {
+  return std::make_unique<GrpcControllerClient>(target, rpc_timeout);
+}
+
+}  // namespace nas::worker

@@ -1,0 +1,56 @@
+#include "worker/dataset_cache.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+
+namespace nas::worker {
+
+std::string DatasetCache::Key(const v1::DatasetSpec& spec) {
+  std::string key = absl::StrCat(static_cast<int>(spec.format()), "\n",
+                                 spec.train_path(), "\n",
+                                 spec.train_labels_path());
+  if (spec.evaluate_test()) {
+    absl::StrAppend(&key, "\n", spec.test_path(), "\n", spec.test_labels_path());
+  }
+  return key;
+}
+
+absl::StatusOr<std::shared_ptr<const Dataset>> DatasetCache::Get(
+    const v1::DatasetSpec& spec) {
+  const std::string key = Key(spec);
+  std::promise<Result> promise;
+  std::shared_future<Result> pending;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(key);
+    if (it != entries_.end()) {
+      pending = it->second;
+    } else {
+      entries_.emplace(key, promise.get_future().share());
+    }
+  }
+  if (pending.valid()) return pending.get();  // Another caller loads it.
+  absl::StatusOr<Dataset> loaded = LoadDataset(spec);
+  Result result = loaded.ok() ? Result(std::make_shared<const Dataset>(
+                                    std::move(loaded).value()))
+                              : Result(loaded.status());
+  {
+    absl::MutexLock lock(&mu_);
+    ++loads_;
+    if (!result.ok()) entries_.erase(key);
+  }
+  if (result.ok()) {
+    LOG(INFO) << "loaded data set " << (*result)->description;
+  }
+  promise.set_value(result);
+  return result;
+}
+
+int DatasetCache::loads() const {
+  absl::MutexLock lock(&mu_);
+  return loads_;
+}
+
+}  // namespace nas::worker

@@ -1,0 +1,47 @@
+// nas-worker: leases trials from a nas-controller, trains them with LibTorch
+// and reports the measured metrics. See worker/run_worker.h.
+#include <iostream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/time/time.h"
+#include "common/logging.h"
+#include "worker/run_worker.h"
+
+ABSL_FLAG(std::string, controller, "localhost:50051", "Controller address host:port");
+ABSL_FLAG(int, slots, 1, "Trials run at once");
+ABSL_FLAG(std::string, name, "", "Worker name (default hostname:pid)");
+ABSL_FLAG(std::string, device, "auto", "auto | cpu | cuda");
+ABSL_FLAG(int, threads, 0, "Intra-op threads per slot (0: cores / slots)");
+ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9465",
+          "Prometheus endpoint host:port (port 0: any free port; 'none': off)");
+ABSL_FLAG(std::string, metrics_port_file, "", "Write the bound metrics port here");
+ABSL_FLAG(int, exit_when_idle_s, 0, "Exit after this many seconds without work (0: never)");
+ABSL_FLAG(int, drain_timeout_s, 0,
+          "On SIGTERM, wait this long for running trials before abandoning them");
+ABSL_FLAG(int, rpc_timeout_ms, 10000, "Deadline of every controller RPC");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("Trains tinynas candidates leased from a controller");
+  absl::ParseCommandLine(argc, argv);
+  nas::InitLogging(argv[0]);
+  nas::worker::WorkerConfig config;
+  config.controller = absl::GetFlag(FLAGS_controller);
+  config.slots = absl::GetFlag(FLAGS_slots);
+  config.name = absl::GetFlag(FLAGS_name);
+  config.device = absl::GetFlag(FLAGS_device);
+  config.threads = absl::GetFlag(FLAGS_threads);
+  config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  config.metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
+  config.exit_when_idle = absl::Seconds(absl::GetFlag(FLAGS_exit_when_idle_s));
+  config.drain_timeout = absl::Seconds(absl::GetFlag(FLAGS_drain_timeout_s));
+  config.rpc_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_rpc_timeout_ms));
+  const absl::Status status = nas::worker::RunWorker(config);
+  if (!status.ok()) {
+    std::cerr << "nas-worker: " << status.message() << std::endl;
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,135 @@
+#include "worker/run_worker.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "common/status_macros.h"
+#include "prometheus/exposer.h"
+#include "prometheus/registry.h"
+#include "worker/controller_client.h"
+#include "worker/worker_metrics.h"
+
+namespace nas::worker {
+namespace {
+
+std::string DefaultWorkerName() {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) std::strcpy(host, "worker");
+  return absl::StrCat(host, ":", getpid());
+}
+
+int64_t PhysicalMemoryBytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page_size > 0 ? static_cast<int64_t>(pages) * page_size : 0;
+}
+
+int DefaultThreads(int slots) {
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  return std::max(1, cores / std::max(1, slots));
+}
+
+// The Prometheus endpoint, or null when disabled.
+absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartExposer(
+    const WorkerConfig& config, const std::shared_ptr<prometheus::Registry>& registry) {
+  std::string listen = config.metrics_listen;
+  if (listen.empty() || listen == "none") return nullptr;
+  if (listen == "0") listen = "0.0.0.0:0";
+  std::unique_ptr<prometheus::Exposer> exposer;
+  try {
+    exposer = std::make_unique<prometheus::Exposer>(listen);
+  } catch (const std::exception& e) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--metrics_listen=", listen, ": cannot listen: ", e.what()));
+  }
+  exposer->RegisterCollectable(registry);
+  const std::vector<int> ports = exposer->GetListeningPorts();
+  const int port = ports.empty() ? 0 : ports[0];
+  LOG(INFO) << "metrics on " << listen << " (port " << port << ")/metrics";
+  if (!config.metrics_port_file.empty()) {
+    std::ofstream(config.metrics_port_file) << port << "\n";
+  }
+  return exposer;
+}
+
+WorkerLoopOptions LoopOptions(const WorkerConfig& config, ComputeDevice device) {
+  WorkerLoopOptions options;
+  options.name = config.name.empty() ? DefaultWorkerName() : config.name;
+  options.device = ComputeDeviceName(device);
+  options.slots = config.slots;
+  options.memory_bytes = PhysicalMemoryBytes();
+  options.exit_when_idle = config.exit_when_idle;
+  options.drain_timeout = config.drain_timeout;
+  return options;
+}
+
+}  // namespace
+
+TrialRunner MakeTrialRunner(DatasetCache* cache, ComputeDevice device) {
+  return [cache, device](const v1::TrialTask& task,
+                         const TrialControl& control) -> absl::StatusOr<TrialOutcome> {
+    NAS_ASSIGN_OR_RETURN(std::shared_ptr<const Dataset> data,
+                         cache->Get(task.dataset()));
+    TrainOptions options;
+    options.device = device;
+    options.on_progress = control.on_progress;
+    options.stop = control.stop;
+    return RunTrial(task, *data, options);
+  };
+}
+
+absl::Status RunWorker(const WorkerConfig& config) {
+  // Blocked before any thread starts, so only the sigwait thread sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  NAS_ASSIGN_OR_RETURN(const ComputeDevice device, ChooseComputeDevice(config.device));
+  if (config.slots < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("--slots: ", config.slots, " < 1"));
+  }
+  const int threads = config.threads > 0 ? config.threads : DefaultThreads(config.slots);
+  SetTorchThreads(threads);
+  auto registry = std::make_shared<prometheus::Registry>();
+  WorkerMetrics metrics(registry.get(), ComputeDeviceName(device), config.slots);
+  NAS_ASSIGN_OR_RETURN(std::unique_ptr<prometheus::Exposer> exposer,
+                       StartExposer(config, registry));
+  DatasetCache cache;
+  std::unique_ptr<ControllerClient> client =
+      NewGrpcControllerClient(config.controller, config.rpc_timeout);
+  WorkerLoop loop(client.get(), MakeTrialRunner(&cache, device), &metrics,
+                  LoopOptions(config, device));
+  LOG(INFO) << "worker for " << config.controller << ": " << config.slots
+            << " slot(s), device " << ComputeDeviceName(device) << ", " << threads
+            << " thread(s) per slot";
+
+  std::atomic<bool> done{false};
+  std::thread signal_thread([&] {
+    int signal_number = 0;
+    sigwait(&signals, &signal_number);
+    if (done.load()) return;  // Woken by ourselves below.
+    LOG(INFO) << "received " << strsignal(signal_number) << ": shutting down";
+    loop.RequestShutdown();
+  });
+  const absl::Status status = loop.Run();
+  done.store(true);
+  pthread_kill(signal_thread.native_handle(), SIGTERM);
+  signal_thread.join();
+  return status;
+}
+
+}  // namespace nas::worker

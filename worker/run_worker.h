@@ -1,0 +1,42 @@
+#ifndef NAS_WORKER_RUN_WORKER_H_
+#define NAS_WORKER_RUN_WORKER_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "worker/dataset_cache.h"
+#include "worker/trainer.h"
+#include "worker/worker_loop.h"
+
+namespace nas::worker {
+
+// Everything nas-worker's flags configure.
+struct WorkerConfig {
+  std::string controller = "localhost:50051";
+  int slots = 1;
+  std::string name;              // Empty: "<hostname>:<pid>".
+  std::string device = "auto";   // auto | cpu | cuda
+  int threads = 0;               // Intra-op threads; 0: hardware cores / slots.
+  // "host:port" for the Prometheus endpoint (port 0: any free port); "" or
+  // "none": no endpoint.
+  std::string metrics_listen = "0.0.0.0:9465";
+  std::string metrics_port_file;  // Written with the bound port when set.
+  absl::Duration exit_when_idle = absl::ZeroDuration();
+  absl::Duration drain_timeout = absl::ZeroDuration();
+  absl::Duration rpc_timeout = absl::Seconds(10);
+};
+
+// The real trial runner: the data set from `cache` (loaded once per process),
+// then RunTrial on `device`. `cache` must outlive the runner.
+TrialRunner MakeTrialRunner(DatasetCache* cache, ComputeDevice device);
+
+// Runs a worker until SIGINT/SIGTERM (graceful: stop leasing, drain, exit)
+// or the idle timeout. InvalidArgument/FailedPrecondition for a bad
+// configuration (unknown device, metrics port taken, ...). Blocks SIGINT and
+// SIGTERM in the calling thread and the threads it starts.
+absl::Status RunWorker(const WorkerConfig& config);
+
+}  // namespace nas::worker
+
+#endif  // NAS_WORKER_RUN_WORKER_H_

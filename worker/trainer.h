@@ -1,0 +1,89 @@
+#ifndef NAS_WORKER_TRAINER_H_
+#define NAS_WORKER_TRAINER_H_
+
+// Trains, evaluates, measures and exports one candidate network. LibTorch
+// stays behind this header: only trainer.cc (and the builder/export files it
+// uses) include it.
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "proto/nas.pb.h"
+#include "worker/dataset.h"
+
+namespace nas::worker {
+
+enum class ComputeDevice { kCpu, kCuda };
+
+// Picks the device once per process from a --device flag value: "cpu";
+// "cuda" (FailedPrecondition when LibTorch sees no GPU); "auto" = cuda when
+// torch::cuda::is_available(), else cpu. InvalidArgument for anything else.
+absl::StatusOr<ComputeDevice> ChooseComputeDevice(absl::string_view flag);
+const char* ComputeDeviceName(ComputeDevice device);  // "cpu" | "cuda"
+
+// Sets LibTorch's intra-op thread count for the calling thread and the
+// process default (torch::set_num_threads). `threads` < 1 is taken as 1.
+void SetTorchThreads(int threads);
+
+// How one trial runs; everything here is borrowed for the duration of
+// RunTrial.
+struct TrainOptions {
+  ComputeDevice device = ComputeDevice::kCpu;
+  // Called on the trial's thread after every optimizer step with the 1-based
+  // epoch and the mean training loss of that epoch so far. May be empty.
+  std::function<void(int epoch, double loss)> on_progress;
+  // When non-null and it becomes true (cancellation, lease lost, shutdown),
+  // the trial stops before its next step and returns a cancelled outcome.
+  const std::atomic<bool>* stop = nullptr;
+  // Serialise the trained model as TorchScript (TrialOutcome::torchscript).
+  bool export_model = true;
+  // Target device for the analytic latency estimate; left 0 in the metrics
+  // when clock_hz is 0 (the worker does not always know the target).
+  v1::DeviceProfile target_device;
+  // CPU speed-ups, on by default (the benchmark turns them off to show what
+  // they buy; results agree up to float rounding): the single-pass
+  // FusedOptimizer instead of torch::optim, and channels-last (NHWC) tensors
+  // for 2-D networks whose convolutions all have >= 8 output channels.
+  bool fused_optimizer = true;
+  bool channels_last = true;
+};
+
+// What a trial produced. A diverged run is a failed trial, not an error.
+struct TrialOutcome {
+  enum class Kind { kSucceeded, kFailed, kCancelled };
+  Kind kind = Kind::kSucceeded;
+  // kFailed: e.g. "diverged: loss nan at epoch 1 step 37" (the 1-based step
+  // whose loss was non-finite or above 1e4) or "diverged: non-finite weights
+  // after epoch 2"; kCancelled: "cancelled at epoch 2 step 5" (after 5 steps
+  // of epoch 2).
+  std::string failure_reason;
+  // Measured metrics (all on success; epochs_run/final_loss/train_seconds
+  // so far otherwise) plus the analytic ones from nas::AnalyzeCost.
+  v1::Metrics metrics;
+  std::string torchscript;  // kSucceeded with export_model only.
+
+  bool succeeded() const { return kind == Kind::kSucceeded; }
+};
+
+// Runs task: deterministic train/validation split (task.seed), weights and
+// batch order from task.trial_seed, training with the recipe's optimizer
+// ("adam" | "adamw" | "sgd" with momentum), learning rate, weight decay,
+// epochs and batch size; then accuracy and macro-F1 on the validation split
+// (and the test split when task.dataset.evaluate_test), median batch-1 CPU
+// latency over training.latency_runs timed forward passes (20 when 0, after
+// warm-up), and the TorchScript export.
+//
+// `data` must be LoadDataset(task.dataset). Thread-safe: several slots may
+// run trials at once on the same Dataset. Errors: InvalidArgument for a bad
+// architecture, recipe or split; kResourceExhausted when memory runs out;
+// kInternal for any other LibTorch failure (with its message).
+absl::StatusOr<TrialOutcome> RunTrial(const v1::TrialTask& task,
+                                      const Dataset& data,
+                                      const TrainOptions& options);
+
+}  // namespace nas::worker
+
+#endif  // NAS_WORKER_TRAINER_H_

@@ -1,0 +1,377 @@
+#include "worker/worker_loop.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+
+namespace nas::worker {
+namespace {
+
+// Codes after which the same call may succeed later.
+bool IsTransient(const absl::Status& status) {
+  return absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status) ||
+         absl::IsAborted(status);
+}
+
+// Exponential backoff: initial, 2*initial, ... capped at max.
+class Backoff {
+ public:
+  Backoff(absl::Duration initial, absl::Duration max)
+      : initial_(initial), max_(max), next_(initial) {}
+  absl::Duration Next() {
+    const absl::Duration current = next_;
+    next_ = std::min(next_ * 2, max_);
+    return current;
+  }
+  void Reset() { next_ = initial_; }
+
+ private:
+  const absl::Duration initial_, max_;
+  absl::Duration next_;
+};
+
+v1::ReportTrialRequest BuildReport(const v1::TrialTask& task,
+                                   const absl::StatusOr<TrialOutcome>& outcome) {
+  v1::ReportTrialRequest request;
+  request.set_lease_id(task.lease_id());
+  request.set_trial_id(task.trial_id());
+  v1::TrialResult* result = request.mutable_result();
+  if (!outcome.ok()) {
+    result->set_failure_reason(outcome.status().ToString());
+  } else if (outcome->succeeded()) {
+    *result->mutable_metrics() = outcome->metrics;
+    result->set_torchscript(outcome->torchscript);
+  } else {
+    result->set_failure_reason(outcome->failure_reason);
+  }
+  return request;
+}
+
+}  // namespace
+
+// One running trial. `task` and `thread` are fixed after StartSlot; the
+// atomics are written by the slot thread and read by the heartbeat thread.
+struct WorkerLoop::Slot {
+  v1::TrialTask task;
+  std::atomic<bool> stop{false};
+  std::atomic<int> epoch{0};
+  std::atomic<double> loss{0};
+  absl::Time started;
+  std::thread thread;
+};
+
+WorkerLoop::WorkerLoop(ControllerClient* client, TrialRunner runner,
+                       WorkerMetrics* metrics, WorkerLoopOptions options)
+    : client_(client),
+      runner_(std::move(runner)),
+      metrics_(metrics),
+      options_(std::move(options)),
+      heartbeat_interval_(options_.default_heartbeat) {}
+
+WorkerLoop::~WorkerLoop() = default;
+
+void WorkerLoop::RequestShutdown() {
+  absl::MutexLock lock(&mu_);
+  if (shutdown_) return;
+  shutdown_ = true;
+  shutdown_at_ = absl::Now();
+  LOG(INFO) << "shutdown requested: no more leases";
+}
+
+int64_t WorkerLoop::reports_answered() const {
+  absl::MutexLock lock(&mu_);
+  return reports_answered_;
+}
+
+int64_t WorkerLoop::worker_id() const {
+  absl::MutexLock lock(&mu_);
+  return worker_id_;
+}
+
+absl::Duration WorkerLoop::heartbeat_interval() const {
+  absl::MutexLock lock(&mu_);
+  return heartbeat_interval_;
+}
+
+bool WorkerLoop::GivenUp(absl::Duration grace) const {
+  absl::MutexLock lock(&mu_);
+  return (shutdown_ && absl::Now() >= shutdown_at_ + grace) || IdleTooLong();
+}
+
+bool WorkerLoop::EnsureRegistered(int64_t stale_id, absl::Duration grace) {
+  absl::MutexLock register_lock(&register_mu_);
+  if (worker_id() != stale_id) return true;  // Another thread re-registered.
+  v1::RegisterWorkerRequest request;
+  request.set_name(options_.name);
+  request.set_device(options_.device);
+  request.set_slots(options_.slots);
+  request.set_memory_bytes(options_.memory_bytes);
+  Backoff backoff(options_.retry_initial, options_.retry_max);
+  while (!GivenUp(grace)) {
+    absl::StatusOr<v1::RegisterWorkerResponse> reply = client_->RegisterWorker(request);
+    if (reply.ok()) {
+      absl::MutexLock lock(&mu_);
+      worker_id_ = reply->worker_id();
+      if (reply->heartbeat_interval_ms() > 0) {
+        heartbeat_interval_ = absl::Milliseconds(reply->heartbeat_interval_ms());
+      }
+      LOG(INFO) << "registered as worker " << worker_id_ << " (" << options_.name
+                << ", " << options_.slots << " slots, " << options_.device << ")";
+      return true;
+    }
+    LOG(WARNING) << "RegisterWorker failed: " << reply.status();
+    SleepUnlessShutdown(backoff.Next());
+  }
+  return false;
+}
+
+absl::Status WorkerLoop::Run() {
+  {
+    absl::MutexLock lock(&mu_);
+    last_busy_ = absl::Now();
+  }
+  if (!EnsureRegistered(0, absl::ZeroDuration())) return absl::OkStatus();
+  std::thread heartbeats(&WorkerLoop::HeartbeatLoop, this);
+  Backoff backoff(options_.retry_initial, options_.retry_max);
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (!shutdown_ && IdleTooLong()) {
+        LOG(INFO) << "idle for " << options_.exit_when_idle << ": exiting";
+        shutdown_ = true;
+        shutdown_at_ = absl::Now();
+      }
+      if (shutdown_) break;
+    }
+    JoinFinishedThreads();
+    if (LeaseOnce()) {
+      backoff.Reset();
+    } else {
+      SleepUnlessShutdown(backoff.Next());
+    }
+  }
+  Drain();
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_heartbeats_ = true;
+  }
+  heartbeats.join();
+  JoinFinishedThreads();
+  return absl::OkStatus();
+}
+
+bool WorkerLoop::IdleTooLong() const {
+  return options_.exit_when_idle > absl::ZeroDuration() && slots_.empty() &&
+         absl::Now() - last_busy_ >= options_.exit_when_idle;
+}
+
+bool WorkerLoop::LeaseOnce() {
+  int free_slots = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    auto slot_free_or_shutdown = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return shutdown_ || static_cast<int>(slots_.size()) < options_.slots;
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&slot_free_or_shutdown), options_.idle_poll);
+    if (shutdown_) return true;
+    free_slots = options_.slots - static_cast<int>(slots_.size());
+  }
+  if (free_slots <= 0) return true;
+  v1::LeaseTrialRequest request;
+  request.set_worker_id(worker_id());
+  request.set_free_slots(free_slots);
+  absl::StatusOr<v1::LeaseTrialResponse> reply = client_->LeaseTrial(request);
+  if (!reply.ok()) {
+    if (absl::IsNotFound(reply.status())) {
+      LOG(WARNING) << "controller forgot worker " << request.worker_id()
+                   << ": registering again";
+      return EnsureRegistered(request.worker_id(), absl::ZeroDuration());
+    }
+    if (leases_ok_) LOG(WARNING) << "LeaseTrial failed: " << reply.status();
+    leases_ok_ = false;
+    return false;
+  }
+  if (!leases_ok_) LOG(INFO) << "LeaseTrial reaches the controller again";
+  leases_ok_ = true;
+  for (const v1::TrialTask& task : reply->tasks()) StartSlot(task);
+  if (reply->tasks().empty()) SleepUnlessShutdown(options_.idle_poll);
+  return true;
+}
+
+void WorkerLoop::StartSlot(const v1::TrialTask& task) {
+  absl::MutexLock lock(&mu_);
+  if (slots_.contains(task.lease_id())) {
+    LOG(WARNING) << "lease " << task.lease_id() << " is already running";
+    return;
+  }
+  auto slot = std::make_unique<Slot>();
+  slot->task = task;
+  slot->started = absl::Now();
+  Slot* raw = slot.get();
+  slots_.emplace(task.lease_id(), std::move(slot));
+  last_busy_ = absl::Now();
+  metrics_->SetBusySlots(static_cast<int>(slots_.size()));
+  LOG(INFO) << "trial " << task.trial_id() << " (search " << task.search_id()
+            << ", attempt " << task.attempt() << ") leased as " << task.lease_id();
+  // Created under mu_, so FinishSlot (which takes mu_) sees `thread` set.
+  raw->thread = std::thread(&WorkerLoop::RunSlot, this, raw);
+}
+
+void WorkerLoop::RunSlot(Slot* slot) {
+  TrialControl control;
+  control.stop = &slot->stop;
+  control.on_progress = [slot](int epoch, double loss) {
+    slot->epoch.store(epoch, std::memory_order_relaxed);
+    slot->loss.store(loss, std::memory_order_relaxed);
+  };
+  const absl::StatusOr<TrialOutcome> outcome = runner_(slot->task, control);
+  Report(slot, outcome);
+  FinishSlot(slot);
+}
+
+void WorkerLoop::Report(Slot* slot, const absl::StatusOr<TrialOutcome>& outcome) {
+  const v1::TrialTask& task = slot->task;
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - slot->started);
+  if (outcome.ok() && outcome->kind == TrialOutcome::Kind::kCancelled) {
+    LOG(INFO) << "trial " << task.trial_id() << " stopped: " << outcome->failure_reason;
+    metrics_->TrialCancelled();
+    return;  // Cancelled or abandoned: the controller owns the trial's fate.
+  }
+  v1::ReportTrialRequest request = BuildReport(task, outcome);
+  if (request.result().has_metrics()) {
+    metrics_->TrialSucceeded(seconds, request.result().metrics().samples_per_second());
+  } else {
+    metrics_->TrialFailed(seconds);
+  }
+  absl::StatusOr<v1::ReportTrialResponse> reply = DeliverReport(&request);
+  if (reply.ok()) {
+    LOG(INFO) << "trial " << task.trial_id() << " reported"
+              << (reply->accepted() ? "" : "; not accepted: " + reply->detail());
+    absl::MutexLock lock(&mu_);
+    ++reports_answered_;
+  } else {
+    LOG(ERROR) << "report of trial " << task.trial_id() << " given up: " << reply.status()
+               << "; its lease will expire and the trial be handed out again";
+  }
+}
+
+absl::StatusOr<v1::ReportTrialResponse> WorkerLoop::DeliverReport(
+    v1::ReportTrialRequest* request) {
+  Backoff backoff(options_.retry_initial, options_.retry_max);
+  bool registered_again = false;
+  while (true) {
+    request->set_worker_id(worker_id());
+    absl::StatusOr<v1::ReportTrialResponse> reply = client_->ReportTrial(*request);
+    if (reply.ok()) return reply;
+    // NOT_FOUND: maybe a restarted controller that forgot this worker; one
+    // re-registration, then it means the trial itself is unknown.
+    const bool register_again = absl::IsNotFound(reply.status()) && !registered_again;
+    if (!IsTransient(reply.status()) && !register_again) return reply.status();
+    LOG(WARNING) << "report of trial " << request->trial_id() << " failed ("
+                 << reply.status() << "); keeping the result and retrying";
+    metrics_->ReportRetried();
+    if (register_again) {
+      registered_again = true;
+      if (!EnsureRegistered(request->worker_id(), options_.report_grace)) {
+        return absl::CancelledError("shutting down");
+      }
+      continue;
+    }
+    absl::SleepFor(backoff.Next());
+    if (GivenUp(options_.report_grace)) return absl::CancelledError("shutting down");
+  }
+}
+
+void WorkerLoop::FinishSlot(Slot* slot) {
+  absl::MutexLock lock(&mu_);
+  finished_threads_.push_back(std::move(slot->thread));
+  slots_.erase(slot->task.lease_id());  // Destroys *slot.
+  last_busy_ = absl::Now();
+  metrics_->SetBusySlots(static_cast<int>(slots_.size()));
+}
+
+void WorkerLoop::JoinFinishedThreads() {
+  std::vector<std::thread> threads;
+  {
+    absl::MutexLock lock(&mu_);
+    threads.swap(finished_threads_);
+  }
+  for (std::thread& thread : threads) thread.join();
+}
+
+void WorkerLoop::HeartbeatLoop() {
+  while (true) {
+    const absl::Duration interval = heartbeat_interval();
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(&stopping_heartbeats_), interval);
+      if (stopping_heartbeats_) return;
+    }
+    HeartbeatOnce();
+  }
+}
+
+void WorkerLoop::HeartbeatOnce() {
+  v1::HeartbeatRequest request;
+  {
+    absl::MutexLock lock(&mu_);
+    request.set_worker_id(worker_id_);
+    for (const auto& [lease_id, slot] : slots_) {
+      v1::LeaseProgress* progress = request.add_leases();
+      progress->set_lease_id(lease_id);
+      progress->set_epoch(slot->epoch.load(std::memory_order_relaxed));
+      progress->set_loss(slot->loss.load(std::memory_order_relaxed));
+    }
+  }
+  absl::StatusOr<v1::HeartbeatResponse> reply = client_->Heartbeat(request);
+  if (reply.ok() != heartbeats_ok_) {  // Log changes only, not every beat.
+    heartbeats_ok_ = reply.ok();
+    if (reply.ok()) {
+      LOG(INFO) << "heartbeats reach the controller again";
+    } else {
+      LOG(WARNING) << "Heartbeat failed: " << reply.status() << " (retrying every "
+                   << heartbeat_interval() << ")";
+    }
+  }
+  if (!reply.ok()) {
+    if (absl::IsNotFound(reply.status())) {
+      EnsureRegistered(request.worker_id(), options_.report_grace);
+    }
+    return;
+  }
+  absl::MutexLock lock(&mu_);
+  for (const v1::LeaseVerdict& verdict : reply->verdicts()) {
+    auto it = slots_.find(verdict.lease_id());
+    if (verdict.keep_going() || it == slots_.end()) continue;
+    if (!it->second->stop.exchange(true)) {
+      LOG(INFO) << "controller stopped trial " << it->second->task.trial_id()
+                << " (lease " << verdict.lease_id() << ")";
+    }
+  }
+}
+
+void WorkerLoop::Drain() {
+  absl::MutexLock lock(&mu_);
+  auto all_done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return slots_.empty(); };
+  if (!slots_.empty() && options_.drain_timeout > absl::ZeroDuration()) {
+    LOG(INFO) << "waiting up to " << options_.drain_timeout << " for "
+              << slots_.size() << " running trial(s)";
+    mu_.AwaitWithTimeout(absl::Condition(&all_done), options_.drain_timeout);
+  }
+  for (auto& [lease_id, slot] : slots_) {
+    LOG(INFO) << "abandoning trial " << slot->task.trial_id() << " (lease " << lease_id
+              << ")";
+    slot->stop.store(true);
+  }
+  mu_.Await(absl::Condition(&all_done));
+}
+
+bool WorkerLoop::SleepUnlessShutdown(absl::Duration duration) {
+  absl::MutexLock lock(&mu_);
+  return mu_.AwaitWithTimeout(absl::Condition(&shutdown_), duration);
+}
+
+}  // namespace nas::worker
