@@ -74,6 +74,9 @@ torch::Tensor FusedOptimizer::step(LossClosure closure) {
       UpdateAdam(data, grad, first_[i].data_ptr<float>(), second_[i].data_ptr<float>(),
                  p.numel());
     }
+    // Dropped, not zeroed: the next backward then stores its gradient instead
+    // of adding it to zeros (zero_grad(set_to_none=True) in PyTorch terms).
+    p.mutable_grad() = torch::Tensor();
   }
   return {};
 }

@@ -23,6 +23,9 @@ namespace nas::worker {
 // buffer initialised to the first gradient (dampening 0, no Nesterov).
 // Results match torch::optim up to float rounding.
 //
+// step() consumes the gradients: it resets them to undefined, as PyTorch's
+// zero_grad(set_to_none=True) would, so the next backward stores fresh ones
+// instead of adding into zeroed tensors (zero_grad() is then a no-op).
 // Parameters may use any dense memory format (channels-last included);
 // gradients in another layout are converted. A parameter without a gradient
 // is skipped. Not thread-safe; owned by one trial. Large tensors are updated

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <new>
 #include <optional>
@@ -75,13 +76,22 @@ Batch MakeBatch(const SampleSet& set, const int64_t* indices, int64_t n,
                 bool channels_last = false) {
   std::vector<int64_t> dims = {n};
   dims.insert(dims.end(), set.shape.begin(), set.shape.end());
-  Batch batch{torch::empty(dims, torch::kFloat32), torch::empty({n}, torch::kInt64)};
-  float* inputs = batch.inputs.data_ptr<float>();
+  const bool images = !set.pixels.empty();
+  Batch batch{torch::empty(dims, images ? torch::kUInt8 : torch::kFloat32),
+              torch::empty({n}, torch::kInt64)};
+  // Rows are gathered as stored (uint8 pixels or float values); the images
+  // are then converted by one vectorised kernel: x / 255, the same values
+  // SampleSet::CopySample gives.
+  const size_t row_bytes = set.sample_size * (images ? 1 : sizeof(float));
+  auto* out = static_cast<char*>(batch.inputs.data_ptr());
+  const auto* in = images ? reinterpret_cast<const char*>(set.pixels.data())
+                          : reinterpret_cast<const char*>(set.values.data());
   int64_t* labels = batch.labels.data_ptr<int64_t>();
   for (int64_t i = 0; i < n; ++i) {
-    set.CopySample(indices[i], inputs + i * set.sample_size);
+    std::memcpy(out + i * row_bytes, in + indices[i] * row_bytes, row_bytes);
     labels[i] = set.labels[indices[i]];
   }
+  if (images) batch.inputs = batch.inputs.to(torch::kFloat32).mul_(1.0f / 255.0f);
   // NHWC for the channels-last kernels (free when there is one channel).
   if (channels_last) {
     batch.inputs = batch.inputs.contiguous(torch::MemoryFormat::ChannelsLast);

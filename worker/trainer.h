@@ -77,7 +77,9 @@ struct TrialOutcome {
 // warm-up), and the TorchScript export.
 //
 // `data` must be LoadDataset(task.dataset). Thread-safe: several slots may
-// run trials at once on the same Dataset. Errors: InvalidArgument for a bad
+// run trials at once on the same Dataset. Reproducible: the same task gives
+// the same result, except that DROPOUT masks come from LibTorch's global
+// generator, which concurrent slots share. Errors: InvalidArgument for a bad
 // architecture, recipe or split; kResourceExhausted when memory runs out;
 // kInternal for any other LibTorch failure (with its message).
 absl::StatusOr<TrialOutcome> RunTrial(const v1::TrialTask& task,

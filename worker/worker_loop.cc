@@ -101,9 +101,9 @@ bool WorkerLoop::GivenUp(absl::Duration grace) const {
   return (shutdown_ && absl::Now() >= shutdown_at_ + grace) || IdleTooLong();
 }
 
-bool WorkerLoop::EnsureRegistered(int64_t stale_id, absl::Duration grace) {
+absl::Status WorkerLoop::EnsureRegistered(int64_t stale_id, absl::Duration grace) {
   absl::MutexLock register_lock(&register_mu_);
-  if (worker_id() != stale_id) return true;  // Another thread re-registered.
+  if (worker_id() != stale_id) return absl::OkStatus();  // Done by another thread.
   v1::RegisterWorkerRequest request;
   request.set_name(options_.name);
   request.set_device(options_.device);
@@ -120,12 +120,13 @@ bool WorkerLoop::EnsureRegistered(int64_t stale_id, absl::Duration grace) {
       }
       LOG(INFO) << "registered as worker " << worker_id_ << " (" << options_.name
                 << ", " << options_.slots << " slots, " << options_.device << ")";
-      return true;
+      return absl::OkStatus();
     }
+    if (!IsTransient(reply.status())) return reply.status();  // E.g. a bad name.
     LOG(WARNING) << "RegisterWorker failed: " << reply.status();
     SleepUnlessShutdown(backoff.Next());
   }
-  return false;
+  return absl::CancelledError("gave up registering (shutdown or idle)");
 }
 
 absl::Status WorkerLoop::Run() {
@@ -133,7 +134,15 @@ absl::Status WorkerLoop::Run() {
     absl::MutexLock lock(&mu_);
     last_busy_ = absl::Now();
   }
-  if (!EnsureRegistered(0, absl::ZeroDuration())) return absl::OkStatus();
+  const absl::Status registered = EnsureRegistered(0, absl::ZeroDuration());
+  if (absl::IsCancelled(registered)) {
+    LOG(INFO) << "never reached the controller: exiting";
+    return absl::OkStatus();
+  }
+  if (!registered.ok()) {
+    return absl::Status(registered.code(),
+                        absl::StrCat("RegisterWorker: ", registered.message()));
+  }
   std::thread heartbeats(&WorkerLoop::HeartbeatLoop, this);
   Backoff backoff(options_.retry_initial, options_.retry_max);
   while (true) {
@@ -188,7 +197,7 @@ bool WorkerLoop::LeaseOnce() {
     if (absl::IsNotFound(reply.status())) {
       LOG(WARNING) << "controller forgot worker " << request.worker_id()
                    << ": registering again";
-      return EnsureRegistered(request.worker_id(), absl::ZeroDuration());
+      return EnsureRegistered(request.worker_id(), absl::ZeroDuration()).ok();
     }
     if (leases_ok_) LOG(WARNING) << "LeaseTrial failed: " << reply.status();
     leases_ok_ = false;
@@ -275,9 +284,9 @@ absl::StatusOr<v1::ReportTrialResponse> WorkerLoop::DeliverReport(
     metrics_->ReportRetried();
     if (register_again) {
       registered_again = true;
-      if (!EnsureRegistered(request->worker_id(), options_.report_grace)) {
-        return absl::CancelledError("shutting down");
-      }
+      const absl::Status registered =
+          EnsureRegistered(request->worker_id(), options_.report_grace);
+      if (!registered.ok()) return registered;
       continue;
     }
     absl::SleepFor(backoff.Next());
@@ -338,7 +347,7 @@ void WorkerLoop::HeartbeatOnce() {
   }
   if (!reply.ok()) {
     if (absl::IsNotFound(reply.status())) {
-      EnsureRegistered(request.worker_id(), options_.report_grace);
+      EnsureRegistered(request.worker_id(), options_.report_grace).IgnoreError();
     }
     return;
   }

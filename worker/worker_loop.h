@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -73,7 +74,9 @@ class WorkerLoop {
   WorkerLoop& operator=(const WorkerLoop&) = delete;
 
   // Blocks until RequestShutdown() or the idle timeout, then drains (see
-  // WorkerLoopOptions) and joins every thread. OK after a graceful exit.
+  // WorkerLoopOptions) and joins every thread. OK after a graceful exit
+  // (also when the controller was never reached); the controller's error
+  // when it refuses the registration (e.g. INVALID_ARGUMENT).
   absl::Status Run();
 
   // Stops leasing; Run() returns once current trials are done or abandoned.
@@ -85,10 +88,11 @@ class WorkerLoop {
  private:
   struct Slot;
 
-  // Blocks (with backoff) until registered; false when it gave up (see
-  // GivenUp). Registers only if the current id is still `stale_id`, so
-  // threads that all saw NOT_FOUND register once.
-  bool EnsureRegistered(int64_t stale_id, absl::Duration grace);
+  // Blocks (retrying transient errors with backoff) until registered.
+  // Registers only if the current id is still `stale_id`, so threads that
+  // all saw NOT_FOUND register once. kCancelled when it gave up (see
+  // GivenUp); the controller's error when it refuses the registration.
+  absl::Status EnsureRegistered(int64_t stale_id, absl::Duration grace);
   int64_t worker_id() const;
   absl::Duration heartbeat_interval() const;
   // True once shutdown was requested at least `grace` ago, or when the

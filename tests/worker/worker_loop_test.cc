@@ -65,11 +65,12 @@ class WorkerLoopTest : public ::testing::Test {
  protected:
   void SetUp() override { server_.Start(0); }
 
-  std::unique_ptr<WorkerLoop> MakeLoop(int slots, absl::Duration exit_when_idle) {
+  std::unique_ptr<WorkerLoop> MakeLoop(int slots, absl::Duration exit_when_idle,
+                                       const std::string& name = "test-worker") {
     client_ = NewGrpcControllerClient(server_.address(), absl::Seconds(2));
     metrics_ = std::make_unique<WorkerMetrics>(&registry_, "cpu", slots);
     WorkerLoopOptions options;
-    options.name = "test-worker";
+    options.name = name;
     options.slots = slots;
     options.idle_poll = absl::Milliseconds(20);
     options.retry_initial = absl::Milliseconds(20);
@@ -179,6 +180,19 @@ TEST_F(WorkerLoopTest, ShutdownAbandonsRunningTrialsAndReturns) {
   run.join();
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
   EXPECT_TRUE(service_.reports().empty());  // Abandoned: the lease will expire.
+}
+
+TEST_F(WorkerLoopTest, RefusedRegistrationEndsTheLoopWithTheError) {
+  auto loop = MakeLoop(1, absl::Seconds(5), /*name=*/"");  // The fake refuses "".
+  EXPECT_THAT(loop->Run(), ::nas::testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                                    HasSubstr("RegisterWorker: bad registration")));
+}
+
+TEST_F(WorkerLoopTest, UnreachableControllerIsIdleAndExits) {
+  server_.Stop();
+  auto loop = MakeLoop(1, absl::Milliseconds(300));
+  NAS_EXPECT_OK(loop->Run());
+  EXPECT_EQ(loop->reports_answered(), 0);
 }
 
 TEST(RunWorkerTest, RejectsABadConfiguration) {
