@@ -2,6 +2,8 @@
 
 #include <stdlib.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include "common/architecture.h"
@@ -62,6 +64,7 @@ std::string TempDir() {
   static const std::string* dir = [] {
     char pattern[] = "/tmp/nas_worker_testXXXXXX";
     CHECK(mkdtemp(pattern) != nullptr);
+    std::atexit([] { std::filesystem::remove_all(TempDir()); });
     return new std::string(pattern);
   }();
   return *dir;

@@ -31,7 +31,7 @@ v1::Architecture Arch(absl::string_view text);
 v1::TrialTask MakeTask(const v1::DatasetSpec& dataset, absl::string_view arch,
                        int epochs);
 
-// A fresh temporary directory for this test process.
+// A fresh temporary directory for this test process, removed at exit.
 std::string TempDir();
 
 // Writes `bytes` to TempDir()/name and returns the path.
