@@ -1,5 +1,6 @@
 // ParseSearchSpecYaml: YAML text -> SearchSpec, every problem named by path.
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <utility>
@@ -368,25 +369,21 @@ std::vector<Field> TopLevelFields(v1::SearchSpec* spec) {
   };
 }
 
-}  // namespace
 
-absl::StatusOr<v1::SearchSpec> ParseSearchSpecYaml(absl::string_view yaml) {
+// Reads every field of `yaml` that it can into `spec`, recording each YAML
+// problem in `errors`. Fails only when the text is not YAML at all.
+absl::Status ReadSpec(absl::string_view yaml, v1::SearchSpec* spec,
+                      YamlErrors* errors) {
   NAS_ASSIGN_OR_RETURN(YAML::Node root, internal::LoadYaml(yaml));
-  v1::SearchSpec spec;
-  spec.mutable_space()->set_batch_norm(
-      true);  // Unless the YAML says otherwise.
-  YamlErrors errors;
+  spec->mutable_space()->set_batch_norm(true);  // Unless the YAML says so.
   if (!root.IsMap()) {
-    errors.Add("",
-               "a search spec must be a YAML map (name, dataset, device, ...)");
-    return errors.ToStatus();
+    errors->Add("",
+                "a search spec must be a YAML map (name, dataset, device, ...)");
+    return absl::OkStatus();
   }
-  ReadSection(root, "", TopLevelFields(&spec), &errors);
-  NAS_RETURN_IF_ERROR(errors.ToStatus());
-  return spec;
+  ReadSection(root, "", TopLevelFields(spec), errors);
+  return absl::OkStatus();
 }
-
-namespace {
 
 // "space.layer_types[2]: unknown ..." -> "space.layer_types".
 std::string FieldOfProblem(absl::string_view line) {
@@ -394,8 +391,8 @@ std::string FieldOfProblem(absl::string_view line) {
   return std::string(field.substr(0, field.find('[')));
 }
 
-bool SameOrNestedField(const std::string& a, const std::string& b) {
-  auto nested = [](const std::string& outer, const std::string& inner) {
+bool SameOrNestedField(absl::string_view a, absl::string_view b) {
+  auto nested = [](absl::string_view outer, absl::string_view inner) {
     return absl::StartsWith(inner, outer) &&
            (inner.size() == outer.size() || inner[outer.size()] == '.');
   };
@@ -404,33 +401,36 @@ bool SameOrNestedField(const std::string& a, const std::string& b) {
 
 }  // namespace
 
+absl::StatusOr<v1::SearchSpec> ParseSearchSpecYaml(absl::string_view yaml) {
+  v1::SearchSpec spec;
+  YamlErrors errors;
+  NAS_RETURN_IF_ERROR(ReadSpec(yaml, &spec, &errors));
+  NAS_RETURN_IF_ERROR(errors.ToStatus());
+  return spec;
+}
+
 absl::StatusOr<v1::SearchSpec> ParseAndCompleteSearchSpecYaml(
     absl::string_view yaml, const std::string& data_root) {
-  NAS_ASSIGN_OR_RETURN(YAML::Node root, internal::LoadYaml(yaml));
-  if (!root.IsMap()) return ParseSearchSpecYaml(yaml);
   v1::SearchSpec spec;
-  spec.mutable_space()->set_batch_norm(true);
   YamlErrors errors;
-  ReadSection(root, "", TopLevelFields(&spec), &errors);
+  NAS_RETURN_IF_ERROR(ReadSpec(yaml, &spec, &errors));
   absl::StatusOr<v1::SearchSpec> completed = CompleteSearchSpec(spec, data_root);
-  if (errors.empty()) return completed;
+  if (errors.empty() || completed.ok()) {
+    return errors.empty() ? completed : errors.ToStatus();
+  }
   std::vector<std::string> yaml_fields;
   for (const std::string& line : errors.lines()) {
     yaml_fields.push_back(FieldOfProblem(line));
   }
-  YamlErrors all = errors;
-  if (!completed.ok()) {
-    for (absl::string_view line :
-         absl::StrSplit(completed.status().message(), '\n')) {
-      const std::string field = FieldOfProblem(line);
-      bool covered = false;
-      for (const std::string& f : yaml_fields) {
-        covered = covered || SameOrNestedField(f, field);
-      }
-      if (!covered && !line.empty()) all.Add("", std::string(line));
-    }
+  for (absl::string_view line :
+       absl::StrSplit(completed.status().message(), '\n', absl::SkipEmpty())) {
+    const std::string field = FieldOfProblem(line);
+    const bool covered =
+        std::any_of(yaml_fields.begin(), yaml_fields.end(),
+                    [&](const std::string& f) { return SameOrNestedField(f, field); });
+    if (!covered) errors.Add("", std::string(line));
   }
-  return all.ToStatus();
+  return errors.ToStatus();
 }
 
 }  // namespace nas
