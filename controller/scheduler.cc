@@ -109,7 +109,7 @@ absl::Status Scheduler::ExpireLeases(absl::Time now) {
       NAS_ASSIGN_OR_RETURN(v1::Trial trial, store_->GetTrial(e.trial_id));
       NAS_ASSIGN_OR_RETURN(std::shared_ptr<SearchContext> context,
                            contexts_->Get(e.search_id));
-      Observe(*context, trial);
+      context->Observe(trial);
     }
   }
   return absl::OkStatus();
@@ -143,7 +143,10 @@ absl::Status Scheduler::PlanRunningSearch(int64_t search_id, absl::Time now,
       return proposed;
     }
   }
-  NAS_ASSIGN_OR_RETURN(record, store_->GetSearch(search_id));
+  // Read again only when this round changed the search.
+  if (plan.cancel_pending || plan.finish.has_value() || plan.proposals > 0) {
+    NAS_ASSIGN_OR_RETURN(record, store_->GetSearch(search_id));
+  }
   *pending += record.search.trials_pending();
   metrics_->SetSearch(record.search);
   return UpdateParetoSize(record.search);
@@ -246,16 +249,7 @@ absl::Status Scheduler::StoreCached(SearchContext& context, NewTrial trial,
 
 void Scheduler::Stored(SearchContext& context, const v1::Trial& trial) {
   Notify(trial.search_id(), trial.id());
-  if (trial.state() != v1::TRIAL_PENDING) Observe(context, trial);
-}
-
-void Scheduler::Observe(SearchContext& context, const v1::Trial& trial) {
-  absl::MutexLock lock(&context.mu);
-  absl::Status status = context.strategy->Observe(trial);
-  if (!status.ok()) {
-    LOG(WARNING) << "search " << context.search_id << ": policy could not "
-                 << "learn from trial " << trial.id() << ": " << status;
-  }
+  if (trial.state() != v1::TRIAL_PENDING) context.Observe(trial);
 }
 
 void Scheduler::Notify(int64_t search_id, int64_t trial_id) {
@@ -263,10 +257,9 @@ void Scheduler::Notify(int64_t search_id, int64_t trial_id) {
 }
 
 absl::Status Scheduler::UpdateParetoSize(const v1::Search& search) {
-  int& seen = pareto_done_[search.id()];
-  if (search.trials_done() == seen && search.trials_done() > 0) {
-    return absl::OkStatus();
-  }
+  // -1: not measured yet, so the first round sets the gauge.
+  int& seen = pareto_done_.try_emplace(search.id(), -1).first->second;
+  if (search.trials_done() == seen) return absl::OkStatus();
   seen = search.trials_done();
   NAS_ASSIGN_OR_RETURN(
       std::vector<v1::Trial> trials,

@@ -83,7 +83,6 @@ class Scheduler {
   absl::Status StoreCached(SearchContext& context, NewTrial trial,
                            const v1::Trial& source, absl::Time now);
   void Stored(SearchContext& context, const v1::Trial& trial);
-  void Observe(SearchContext& context, const v1::Trial& trial);
   void Notify(int64_t search_id, int64_t trial_id);
   absl::Status UpdateParetoSize(const v1::Search& search)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(tick_mu_);

@@ -2,9 +2,19 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/devices.h"
+#include "common/logging.h"
 #include "common/status_macros.h"
 
 namespace nas::controller {
+
+void SearchContext::Observe(const v1::Trial& trial) {
+  absl::MutexLock lock(&mu);
+  absl::Status status = strategy->Observe(trial);
+  if (!status.ok()) {
+    LOG(WARNING) << "search " << search_id << ": policy could not learn from "
+                 << "trial " << trial.id() << ": " << status;
+  }
+}
 
 absl::StatusOr<std::shared_ptr<SearchContext>> SearchContexts::Get(
     int64_t search_id) {

@@ -17,6 +17,10 @@ namespace nas::controller {
 // (immutable), device profile and policy instance. The strategy is not
 // thread-safe: hold `mu` while calling it.
 struct SearchContext {
+  // Lets the policy learn from a finished trial, under `mu`; a policy error
+  // is logged, not returned (the trial's result stands either way).
+  void Observe(const v1::Trial& trial) ABSL_LOCKS_EXCLUDED(mu);
+
   int64_t search_id = 0;
   v1::SearchSpec spec;
   v1::DeviceProfile device;

@@ -13,13 +13,13 @@ namespace {
 
 constexpr int kDefaultListLimit = 100;
 
-// Whether the trial's network fits the device's flash and SRAM.
-bool Fits(const v1::Trial& trial, const v1::SearchSpec& spec,
-          const v1::DeviceProfile& device) {
-  absl::StatusOr<CostReport> cost =
-      AnalyzeCost(trial.architecture(), spec.dataset().input_shape(),
-                  spec.dataset().num_classes(), device);
-  return cost.ok() && CheckConstraints(*cost, device, {}).empty();
+// Whether the trial's network fits the device's flash and SRAM, judged on
+// the analytic metrics stored with it (flash and SRAM do not depend on the
+// device, so the cost model need not run again).
+bool Fits(const v1::Trial& trial, const EffectiveLimits& limits) {
+  const v1::Metrics& m = trial.metrics();
+  return m.flash_bytes() <= limits.flash_bytes &&
+         SramUsage(m) <= limits.sram_bytes;
 }
 
 }  // namespace
@@ -60,21 +60,19 @@ absl::StatusOr<std::vector<v1::Trial>> SearchQueries::ListTrials(
 
 absl::StatusOr<std::vector<v1::Trial>> SearchQueries::ParetoFront(
     int64_t search_id, const std::string& device) {
-  NAS_ASSIGN_OR_RETURN(SearchRecord record, store_->GetSearch(search_id));
   NAS_ASSIGN_OR_RETURN(
       std::vector<v1::Trial> trials,
-      store_->ListTrials(search_id, v1::TRIAL_STATE_UNSPECIFIED));
+      ListTrials(search_id, v1::TRIAL_STATE_UNSPECIFIED));
   if (!device.empty()) {
     absl::StatusOr<v1::DeviceProfile> profile = FindDeviceProfile(device);
     if (!profile.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("device: ", profile.status().message()));
     }
+    const EffectiveLimits limits = ComputeLimits(*profile, {});
     std::vector<v1::Trial> fitting;
     for (v1::Trial& t : trials) {
-      if (Fits(t, record.search.spec(), *profile)) {
-        fitting.push_back(std::move(t));
-      }
+      if (Fits(t, limits)) fitting.push_back(std::move(t));
     }
     trials = std::move(fitting);
   }

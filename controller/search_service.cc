@@ -49,7 +49,8 @@ grpc::ServerUnaryReactor* SearchServiceImpl::SubmitSearch(
     grpc::CallbackServerContext* context,
     const v1::SubmitSearchRequest* request, v1::Search* reply) {
   return ServeUnary(context, metrics_, "SubmitSearch", [&]() -> absl::Status {
-    NAS_ASSIGN_OR_RETURN(v1::SearchSpec spec, SpecFromRequest(*request, scheduler_->data_root()));
+    NAS_ASSIGN_OR_RETURN(v1::SearchSpec spec,
+                         SpecFromRequest(*request, scheduler_->data_root()));
     NAS_ASSIGN_OR_RETURN(*reply, scheduler_->SubmitSearch(spec));
     return absl::OkStatus();
   });

@@ -135,9 +135,7 @@ absl::StatusOr<ReportAck> TrialDispatcher::Report(
   if (absl::StatusOr<std::shared_ptr<SearchContext>> context =
           contexts_->Get(trial.search_id());
       context.ok()) {
-    absl::MutexLock lock(&(*context)->mu);
-    absl::Status learned = (*context)->strategy->Observe(trial);
-    if (!learned.ok()) LOG(WARNING) << "policy: " << learned;
+    (*context)->Observe(trial);
   }
   if (listener_ != nullptr) {
     listener_->OnSearchChanged(trial.search_id(), trial_id);

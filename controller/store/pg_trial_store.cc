@@ -124,13 +124,12 @@ constexpr char kTrialColumns[] = R"sql(
   t.reward, t.failure_reason, t.violations::text, t.attempts, t.worker,
   t.created_ms, t.started_ms, t.finished_ms, t.cached_from,
   (t.model IS NOT NULL OR EXISTS (SELECT 1 FROM trials m
-     WHERE m.id = t.cached_from AND m.model IS NOT NULL)),
-  t.lease_id
+     WHERE m.id = t.cached_from AND m.model IS NOT NULL))
 )sql";
 
 constexpr char kSearchSelect[] = R"sql(
 SELECT s.id, s.name, s.state, s.spec, s.created_ms, s.started_ms,
-       s.finished_ms, s.message, s.proposals, s.infeasible_streak,
+       s.finished_ms, s.message, s.infeasible_streak,
        s.max_trials, c.pending, c.running, c.succeeded, c.failed,
        c.infeasible, c.cached, c.cancelled, c.mean_ms, c.best_accuracy,
        b.id, b.reward
@@ -213,33 +212,26 @@ SearchRecord SearchFromRow(const pqxx::row& r) {
   s.set_started_unix_ms(Get<int64_t>(r[5]));
   s.set_finished_unix_ms(Get<int64_t>(r[6]));
   s.set_message(r[7].as<std::string>());
-  rec.proposals = r[8].as<int64_t>();
-  rec.infeasible_streak = r[9].as<int32_t>();
-  s.set_trials_total(r[10].as<int32_t>());
-  s.set_trials_pending(r[11].as<int32_t>());
-  s.set_trials_running(r[12].as<int32_t>());
-  rec.succeeded = r[13].as<int32_t>();
-  s.set_trials_failed(r[14].as<int32_t>());
-  s.set_trials_infeasible(r[15].as<int32_t>());
-  s.set_trials_cached(r[16].as<int32_t>());
-  rec.cancelled = r[17].as<int32_t>();
+  rec.infeasible_streak = r[8].as<int32_t>();
+  s.set_trials_total(r[9].as<int32_t>());
+  s.set_trials_pending(r[10].as<int32_t>());
+  s.set_trials_running(r[11].as<int32_t>());
+  rec.succeeded = r[12].as<int32_t>();
+  s.set_trials_failed(r[13].as<int32_t>());
+  s.set_trials_infeasible(r[14].as<int32_t>());
+  s.set_trials_cached(r[15].as<int32_t>());
+  rec.cancelled = r[16].as<int32_t>();
   s.set_trials_done(rec.succeeded + s.trials_failed() + s.trials_cached());
-  rec.mean_trial_seconds = r[18].is_null() ? -1 : r[18].as<double>() / 1000;
-  s.set_best_accuracy(Get<double>(r[19]));
-  s.set_best_trial_id(Get<int64_t>(r[20]));
-  s.set_best_reward(Get<double>(r[21]));
+  rec.mean_trial_seconds = r[17].is_null() ? -1 : r[17].as<double>() / 1000;
+  s.set_best_accuracy(Get<double>(r[18]));
+  s.set_best_trial_id(Get<int64_t>(r[19]));
+  s.set_best_reward(Get<double>(r[20]));
   s.set_eta_seconds(-1);
   return rec;
 }
 
 std::string TrialSelect(absl::string_view tail) {
   return absl::StrCat("SELECT ", kTrialColumns, " FROM trials t ", tail);
-}
-
-v1::Trial ReadTrial(pqxx::transaction_base& txn, int64_t trial_id) {
-  pqxx::result r = txn.exec_params(TrialSelect("WHERE t.id = $1"), trial_id);
-  if (r.empty()) throw std::out_of_range("trial vanished");
-  return TrialFromRow(r[0]);
 }
 
 absl::Status NoSuchSearch(int64_t id) {
@@ -501,19 +493,21 @@ absl::Status CheckNotTrained(pqxx::transaction_base& txn,
   return absl::OkStatus();
 }
 
-int64_t InsertTrialRow(pqxx::transaction_base& txn, const NewTrial& t,
-                       int number, absl::Time now) {
+// Inserts the row and returns the stored trial.
+v1::Trial InsertTrialRow(pqxx::transaction_base& txn, const NewTrial& t,
+                         int number, absl::Time now) {
   const v1::Metrics& m = t.metrics;
   const bool terminal = t.state != v1::TRIAL_PENDING;
   pqxx::row r = txn.exec_params1(
-      R"sql(
-INSERT INTO trials (search_id, number, state, arch, arch_hash, cache_key,
+      absl::StrCat(R"sql(
+INSERT INTO trials AS t (search_id, number, state, arch, arch_hash, cache_key,
                     metrics, accuracy, macro_f1, params, flash_bytes,
                     peak_sram_bytes, macs, latency_ms_estimate, reward,
                     violations, cached_from, created_ms, finished_ms)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
         $16::jsonb, $17, $18, $19)
-RETURNING id)sql",
+RETURNING )sql",
+                   kTrialColumns),
       t.search_id, number, static_cast<int>(t.state),
       pqxx::binarystring(t.architecture.SerializeAsString()), t.arch_hash,
       t.cache_key, pqxx::binarystring(m.SerializeAsString()),
@@ -522,7 +516,7 @@ RETURNING id)sql",
       Measured(t, t.reward), nlohmann::json(t.violations).dump(),
       t.cached_from > 0 ? std::optional<int64_t>(t.cached_from) : std::nullopt,
       Ms(now), terminal ? std::optional<int64_t>(Ms(now)) : std::nullopt);
-  return r[0].as<int64_t>();
+  return TrialFromRow(r);
 }
 }  // namespace
 
@@ -549,12 +543,12 @@ absl::StatusOr<v1::Trial> PgTrialStore::InsertTrial(const NewTrial& trial,
                    "WHERE search_id = $1",
                    trial.search_id)[0]
                 .as<int>();
-        const int64_t id = InsertTrialRow(txn, trial, number, now);
+        v1::Trial stored = InsertTrialRow(txn, trial, number, now);
         txn.exec_params(
             "UPDATE searches SET infeasible_streak = CASE WHEN $2 "
             "THEN infeasible_streak + 1 ELSE 0 END WHERE id = $1",
             trial.search_id, trial.state == v1::TRIAL_INFEASIBLE);
-        return ReadTrial(txn, id);
+        return stored;
       });
 }
 
@@ -709,14 +703,15 @@ FOR UPDATE OF t SKIP LOCKED)sql",
             static_cast<int64_t>(lease_ids.size()));
         Leased out;
         for (size_t i = 0; i < picked.size(); ++i) {
-          const int64_t id = picked[i][0].as<int64_t>();
-          txn.exec_params(
-              R"sql(
-UPDATE trials SET state = 2, lease_id = $2, lease_expires_ms = $3,
+          pqxx::row r = txn.exec_params1(
+              absl::StrCat(R"sql(
+UPDATE trials t SET state = 2, lease_id = $2, lease_expires_ms = $3,
   worker_id = $4, worker = $5, attempts = attempts + 1, started_ms = $6
-WHERE id = $1)sql",
-              id, lease_ids[i], Ms(expires), worker_id, worker, Ms(now));
-          out.push_back(LeasedTrial{ReadTrial(txn, id), lease_ids[i]});
+WHERE t.id = $1 RETURNING )sql",
+                           kTrialColumns),
+              picked[i][0].as<int64_t>(), lease_ids[i], Ms(expires),
+              worker_id, worker, Ms(now));
+          out.push_back(LeasedTrial{TrialFromRow(r), lease_ids[i]});
         }
         return out;
       });
@@ -806,8 +801,8 @@ absl::StatusOr<CompletionResult> PgTrialStore::CompleteTrial(
       "recording trial result",
       [&](pqxx::transaction_base& txn) -> absl::StatusOr<CompletionResult> {
         pqxx::result r = txn.exec_params(
-            "SELECT state, lease_id, worker_id, started_ms, search_id, "
-            "cache_key FROM trials WHERE id = $1 FOR UPDATE",
+            "SELECT state, lease_id, worker_id, started_ms, cache_key "
+            "FROM trials WHERE id = $1 FOR UPDATE",
             trial_id);
         if (r.empty()) {
           return absl::NotFoundError(
@@ -815,7 +810,6 @@ absl::StatusOr<CompletionResult> PgTrialStore::CompleteTrial(
         }
         const pqxx::row row = r[0];
         CompletionResult result;
-        result.search_id = row[4].as<int64_t>();
         const auto state = static_cast<v1::TrialState>(row[0].as<int>());
         const bool same_lease = Get<std::string>(row[1]) == lease_id &&
                                 Get<int64_t>(row[2]) == worker_id;
@@ -825,7 +819,7 @@ absl::StatusOr<CompletionResult> PgTrialStore::CompleteTrial(
         }
         StoreOutcome(txn, trial_id, outcome, now);
         if (outcome.state == v1::TRIAL_SUCCEEDED) {
-          const std::string key = row[5].as<std::string>();
+          const std::string key = row[4].as<std::string>();
           LockCacheKey(txn, key);
           txn.exec_params(
               "INSERT INTO result_cache (cache_key, trial_id, created_ms) "

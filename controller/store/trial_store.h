@@ -17,7 +17,6 @@ namespace nas::controller {
 // except `eta_seconds` (-1 here; the scheduler knows the worker slots).
 struct SearchRecord {
   v1::Search search;
-  int64_t proposals = 0;           // Proposal sequence position (policy RNG).
   int32_t infeasible_streak = 0;   // Infeasible candidates in a row.
   int32_t succeeded = 0;           // TRIAL_SUCCEEDED trials.
   int32_t cancelled = 0;           // TRIAL_CANCELLED trials.
@@ -56,7 +55,6 @@ struct TrialOutcome {
 struct CompletionResult {
   bool accepted = false;
   std::string detail;  // Why a report was not accepted.
-  int64_t search_id = 0;
   double duration_seconds = 0;  // From lease to report, when accepted.
 };
 
