@@ -20,7 +20,7 @@ namespace nas::nasctl {
 namespace {
 
 // A file name when such a file exists, else the architecture text itself.
-absl::StatusOr<std::string> ArchitectureText(const std::string& arch) {
+absl::StatusOr<std::string> ReadArchitectureArg(const std::string& arch) {
   std::error_code ec;
   if (std::filesystem::is_regular_file(arch, ec)) return ReadTextFile(arch);
   return arch;
@@ -80,7 +80,7 @@ absl::StatusOr<v1::TensorShape> ParseShape(absl::string_view text) {
 absl::StatusOr<Analysis> Analyze(const std::string& arch, absl::string_view device,
                                  const v1::TensorShape& input, int num_classes) {
   Analysis analysis;
-  NAS_ASSIGN_OR_RETURN(std::string text, ArchitectureText(arch));
+  NAS_ASSIGN_OR_RETURN(std::string text, ReadArchitectureArg(arch));
   absl::StatusOr<v1::Architecture> parsed = ParseArchitecture(text);
   if (!parsed.ok()) {
     return absl::InvalidArgumentError(

@@ -133,7 +133,10 @@ absl::StatusOr<int> RunShow(const Context& ctx) {
         ctx.client->ListTrials(id, v1::TRIAL_STATE_UNSPECIFIED);
     NAS_RETURN_IF_ERROR(With(what, trials.status()));
     for (const v1::Trial& t : *trials) {
-      if (t.id() == search->best_trial_id()) best = t;
+      if (t.id() == search->best_trial_id()) {
+        best = t;
+        break;
+      }
     }
   }
   if (ctx.inv.global.json) {
@@ -266,6 +269,7 @@ absl::StatusOr<int> Dispatch(const Context& ctx) {
   if (c == "pareto") return RunPareto(ctx);
   if (c == "cancel") return RunCancel(ctx);
   if (c == "export") return RunExport(ctx);
+  if (c == "analyze") return RunAnalyze(ctx);
   return absl::InvalidArgumentError(absl::StrCat("unknown command '", c, "'"));
 }
 
@@ -291,6 +295,7 @@ int RunNasctl(const std::vector<std::string>& args, const Environment& env) {
     *env.out << Usage();
     return kExitOk;
   }
+  // `analyze` is local: it needs no controller.
   std::unique_ptr<v1::SearchService::StubInterface> stub;
   std::unique_ptr<ControllerClient> client;
   if (inv->command != "analyze") {
@@ -299,8 +304,7 @@ int RunNasctl(const std::vector<std::string>& args, const Environment& env) {
                                                 inv->global.timeout);
   }
   const Context ctx{*inv, env, client.get()};
-  absl::StatusOr<int> code =
-      inv->command == "analyze" ? RunAnalyze(ctx) : Dispatch(ctx);
+  absl::StatusOr<int> code = Dispatch(ctx);
   if (!code.ok()) {
     PrintError(code.status(), env.err);
     return ExitCodeFor(code.status());

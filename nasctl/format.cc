@@ -104,16 +104,23 @@ std::string FormatUnixMillis(int64_t unix_ms) {
                           absl::LocalTimeZone());
 }
 
+namespace {
+
+// An enum value's proto name without `prefix`; "STATE_<n>" for an unknown
+// value (whose name is empty).
+std::string ShortStateName(const std::string& name, absl::string_view prefix, int value) {
+  if (name.empty()) return absl::StrCat("STATE_", value);
+  return std::string(absl::StripPrefix(name, prefix));
+}
+
+}  // namespace
+
 std::string SearchStateName(v1::SearchState state) {
-  const std::string& name = v1::SearchState_Name(state);
-  if (name.empty()) return absl::StrCat("STATE_", static_cast<int>(state));
-  return std::string(absl::StripPrefix(name, "SEARCH_"));
+  return ShortStateName(v1::SearchState_Name(state), "SEARCH_", state);
 }
 
 std::string TrialStateName(v1::TrialState state) {
-  const std::string& name = v1::TrialState_Name(state);
-  if (name.empty()) return absl::StrCat("STATE_", static_cast<int>(state));
-  return std::string(absl::StripPrefix(name, "TRIAL_"));
+  return ShortStateName(v1::TrialState_Name(state), "TRIAL_", state);
 }
 
 absl::StatusOr<v1::TrialState> ParseTrialState(absl::string_view text) {

@@ -132,20 +132,18 @@ void UnifyClassCount(const v1::DatasetSpec& spec, LoadedFiles* files) {
   files->train->num_classes = classes;
 }
 
-// Fisher-Yates with the raw engine output, identical on every platform.
-void Shuffle(std::vector<int64_t>* indices, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  for (size_t i = indices->size(); i > 1; --i) {
-    std::swap((*indices)[i - 1], (*indices)[rng() % i]);
-  }
-}
-
 void CapAndSort(std::vector<int64_t>* indices, int64_t cap) {
   if (cap > 0 && static_cast<int64_t>(indices->size()) > cap) indices->resize(cap);
   std::sort(indices->begin(), indices->end());
 }
 
 }  // namespace
+
+void ShuffleIndices(std::mt19937_64* rng, std::vector<int64_t>* indices) {
+  for (size_t i = indices->size(); i > 1; --i) {
+    std::swap((*indices)[i - 1], (*indices)[(*rng)() % i]);
+  }
+}
 
 void SampleSet::CopySample(int64_t index, float* out) const {
   const int64_t offset = index * sample_size;
@@ -199,7 +197,8 @@ absl::StatusOr<DataSplit> SplitTrainValidation(int64_t train_size,
   }
   std::vector<int64_t> order(train_size);
   for (int64_t i = 0; i < train_size; ++i) order[i] = i;
-  Shuffle(&order, seed);
+  std::mt19937_64 rng(seed);
+  ShuffleIndices(&rng, &order);
   const auto held_out = static_cast<int64_t>(std::llround(train_size * fraction));
   DataSplit split;
   split.validation.assign(order.begin(), order.begin() + held_out);

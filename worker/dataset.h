@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,12 @@ struct DataSplit {
 // InvalidArgument when the content disagrees with spec.input_shape or
 // spec.num_classes (when those are set).
 absl::StatusOr<Dataset> LoadDataset(const v1::DatasetSpec& spec);
+
+// Fisher-Yates over `indices` driven by the raw engine output (element i-1
+// swapped with element rng() % i), so the order is the same with every
+// standard library. Used for the train/validation split and for each epoch's
+// batch order.
+void ShuffleIndices(std::mt19937_64* rng, std::vector<int64_t>* indices);
 
 // Deterministic train/validation split of `train_size` samples: indices are
 // shuffled with std::mt19937_64(seed) (an explicit Fisher-Yates, so the result

@@ -29,14 +29,18 @@ void AppendFlatten(BuiltModel* model) {
   Append(nn::Flatten(), "torch.flatten(x, 1, -1)", model);
 }
 
-// Convolutions of every kind; `rank` is 2 for images, 1 for series.
-void AppendConv(const v1::Layer& layer, int64_t in_channels, int rank,
-                BuiltModel* model) {
+// Convolutions of every kind. The canonical layer and the inferred shapes
+// already carry the derived values: kernel 1 for POINTWISE_CONV2D, output
+// channels = input channels for depthwise ones.
+void AppendConv(const LayerShape& shape, BuiltModel* model) {
+  const v1::Layer& layer = shape.layer;
+  const int rank = Is2dLayer(layer.type()) ? 2 : 1;
+  const int64_t in_channels = shape.input.dims(0);
+  const int64_t out = shape.output.dims(0);
   const bool depthwise = layer.type() == v1::DEPTHWISE_CONV2D ||
                          layer.type() == v1::DEPTHWISE_CONV1D;
-  const int64_t out = depthwise ? in_channels : layer.out();
   const int64_t groups = depthwise ? in_channels : 1;
-  const int64_t kernel = layer.type() == v1::POINTWISE_CONV2D ? 1 : layer.kernel();
+  const int64_t kernel = layer.kernel();
   const std::string script = absl::StrCat(
       "torch.conv", rank, "d(x, self.$weight, self.$bias, ",
       IntList(layer.stride(), rank), ", ", IntList(layer.padding(), rank), ", ",
@@ -60,8 +64,7 @@ void AppendConv(const v1::Layer& layer, int64_t in_channels, int rank,
 
 void AppendPooling(const v1::Layer& layer, BuiltModel* model) {
   const int64_t k = layer.kernel(), s = layer.stride(), p = layer.padding();
-  const bool two_d = layer.type() == v1::MAXPOOL2D || layer.type() == v1::AVGPOOL2D;
-  const int rank = two_d ? 2 : 1;
+  const int rank = Is2dLayer(layer.type()) ? 2 : 1;
   const std::string args = absl::StrCat(IntList(k, rank), ", ", IntList(s, rank),
                                         ", ", IntList(p, rank));
   switch (layer.type()) {
@@ -124,8 +127,7 @@ void AppendLayer(const LayerShape& shape, BuiltModel* model) {
     case v1::POINTWISE_CONV2D:
     case v1::CONV1D:
     case v1::DEPTHWISE_CONV1D:
-      AppendConv(layer, shape.input.dims(0), Is2dLayer(layer.type()) ? 2 : 1,
-                 model);
+      AppendConv(shape, model);
       break;
     case v1::MAXPOOL2D:
     case v1::MAXPOOL1D:
@@ -171,7 +173,6 @@ absl::StatusOr<BuiltModel> BuildModel(const v1::Architecture& arch,
                        InferShapes(arch, input, num_classes));
   BuiltModel model;
   model.input_shape.assign(input.dims().begin(), input.dims().end());
-  model.num_classes = num_classes;
   try {
     for (const LayerShape& shape : shapes) AppendLayer(shape, &model);
   } catch (const c10::Error& e) {

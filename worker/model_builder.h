@@ -33,7 +33,6 @@ struct BuiltModel {
   std::vector<std::string> script;
   bool softmax_output = false;
   std::vector<int64_t> input_shape;  // Without the batch dimension.
-  int num_classes = 0;
 };
 
 // Builds the network: CONV2D (bias on), DEPTHWISE_CONV2D (groups = C),

@@ -167,11 +167,8 @@ double TrainStep(TrainingRun* run, const int64_t* indices, int64_t n) {
 
 std::optional<EarlyStop> TrainEpoch(TrainingRun* run, std::vector<int64_t>* order,
                                     int epoch) {
-  // Fisher-Yates from the trial's own engine: batch order is a function of
-  // trial_seed alone.
-  for (size_t i = order->size(); i > 1; --i) {
-    std::swap((*order)[i - 1], (*order)[run->rng() % i]);
-  }
+  // The trial's own engine: batch order is a function of trial_seed alone.
+  ShuffleIndices(&run->rng, order);
   run->model.net->train();
   const auto total = static_cast<int64_t>(order->size());
   double loss_sum = 0;
