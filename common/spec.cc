@@ -12,6 +12,7 @@
 #include "common/datasets.h"
 #include "common/devices.h"
 #include "common/hashing.h"
+#include "common/policy_spec.h"
 #include "common/search_space.h"
 
 namespace nas {
@@ -222,11 +223,8 @@ absl::StatusOr<v1::SearchSpec> CompleteSearchSpec(
     out.set_device(device->name());
     *out.mutable_custom_device() = *device;
   }
-  if (out.policy() != "random") {
-    problems.push_back(
-        absl::StrCat("policy: '", out.policy(),
-                     "' is not supported; must be one of: random"));
-  }
+  FillPolicyDefaults(&out);
+  CheckPolicy(out, &problems);
   CheckTraining(out.training(), &problems);
   CheckBudget(out.budget(), &problems);
   CheckConstraintValues(out.constraints(), &problems);

@@ -21,11 +21,15 @@
 //              batch_size, latency_runs}
 //   budget: {max_trials, max_duration_s | max_duration: "10m",
 //            max_infeasible, max_attempts}
-//   policy: random
+//   policy: random | qlearning | evolution
+//   qlearning: {epsilon_schedule: [{epsilon, models}, ...], learning_rate
+//               (alias alpha), discount (alias gamma), initial_q,
+//               replay_per_model, size_bins}
+//   evolution: {population, sample, remove: oldest|worst, mutation_rate}
 //   reward: {type, metric, weight_accuracy, weight_flash, weight_sram,
 //            weight_macs, weight_latency, exp_flash, exp_sram, exp_macs,
 //            exp_latency, alpha, lambda_error, lambda_flash, lambda_sram,
-//            lambda_macs}
+//            lambda_macs, draw_lambdas}
 //   constraints: {max_flash_bytes, max_sram_bytes, max_macs, max_latency_ms,
 //                 max_params}
 //   seed: int

@@ -282,6 +282,8 @@ std::vector<Field> RewardFields(v1::RewardSpec* r) {
     fields.push_back(
         Double(key, [r, setter = setter](double v) { (r->*setter)(v); }));
   }
+  fields.push_back(
+      Bool("draw_lambdas", [r](bool v) { r->set_draw_lambdas(v); }));
   return fields;
 }
 
@@ -340,6 +342,42 @@ Reader SectionReader(std::vector<Field> fields) {
   };
 }
 
+std::vector<Field> EpsilonStepFields(v1::EpsilonStep* step) {
+  return {
+      Double("epsilon", [step](double v) { step->set_epsilon(v); }),
+      Int32("models", [step](int32_t v) { step->set_models(v); }),
+  };
+}
+
+std::vector<Field> QLearningFields(v1::QLearningSpec* q) {
+  return {
+      List("epsilon_schedule",
+           [q](const YAML::Node& n, const std::string& p, YamlErrors* e) {
+             ReadSection(n, p, EpsilonStepFields(q->add_epsilon_schedule()),
+                         e);
+           }),
+      Double("learning_rate", [q](double v) { q->set_learning_rate(v); }),
+      Double("alpha", [q](double v) { q->set_learning_rate(v); }),
+      Double("discount", [q](double v) { q->set_discount(v); }),
+      Double("gamma", [q](double v) { q->set_discount(v); }),
+      Double("initial_q", [q](double v) { q->set_initial_q(v); }),
+      Int32("replay_per_model", [q](int32_t v) { q->set_replay_per_model(v); }),
+      IntList("size_bins", [q](int32_t v) { q->add_size_bins(v); }),
+  };
+}
+
+std::vector<Field> EvolutionFields(v1::EvolutionSpec* evo) {
+  return {
+      Int32("population", [evo](int32_t v) { evo->set_population(v); }),
+      Int32("sample", [evo](int32_t v) { evo->set_sample(v); }),
+      String("remove",
+             [evo](const std::string& v) {
+               evo->set_remove(absl::AsciiStrToLower(v));
+             }),
+      Double("mutation_rate", [evo](double v) { evo->set_mutation_rate(v); }),
+  };
+}
+
 std::vector<Field> TopLevelFields(v1::SearchSpec* spec) {
   return {
       String("name", [spec](const std::string& v) { spec->set_name(v); }),
@@ -353,6 +391,15 @@ std::vector<Field> TopLevelFields(v1::SearchSpec* spec) {
                spec->set_policy(absl::AsciiStrToLower(v));
              }),
       {"reward", SectionReader(RewardFields(spec->mutable_reward()))},
+      // Sub-messages made only when the key is there (has_qlearning()).
+      {"qlearning",
+       [spec](const YAML::Node& n, const std::string& p, YamlErrors* e) {
+         ReadSection(n, p, QLearningFields(spec->mutable_qlearning()), e);
+       }},
+      {"evolution",
+       [spec](const YAML::Node& n, const std::string& p, YamlErrors* e) {
+         ReadSection(n, p, EvolutionFields(spec->mutable_evolution()), e);
+       }},
       {"constraints",
        SectionReader(ConstraintFields(spec->mutable_constraints()))},
       {"seed",

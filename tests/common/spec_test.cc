@@ -220,7 +220,7 @@ space: {layer_types: [CONV2D, MAXPOOL2D], channels: [8], kernels: [3, 31],
         min_layers: 4, max_layers: 2}
 training: {optimizer: rmsprop, learning_rate: -0.1, epochs: -1, batch_size: -8}
 budget: {max_trials: -5, max_duration_s: -1}
-policy: qlearning
+policy: annealing
 reward: {type: weighted_exp, weight_macs: 1}
 seed_architectures: ["CONV2D(8,k3) RELU MAXPOOL2D(k2) CONV2D(8,k30) LINEAR(10)"]
 )y"));
@@ -241,8 +241,8 @@ seed_architectures: ["CONV2D(8,k3) RELU MAXPOOL2D(k2) CONV2D(8,k30) LINEAR(10)"]
               HasSubstr("training.batch_size: must be > 0, got -8"),
               HasSubstr("budget.max_trials: must be > 0, got -5"),
               HasSubstr("budget.max_duration_s: must be >= 0"),
-              HasSubstr("policy: 'qlearning' is not supported; must be one of: "
-                        "random"),
+              HasSubstr("policy: unknown policy 'annealing' (random, "
+                        "qlearning or evolution)"),
               HasSubstr("reward.weight_macs: needs constraints.max_macs"),
               HasSubstr(
                   "seed_architectures[0]: layer 3 (CONV2D): kernel 30 larger "
