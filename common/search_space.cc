@@ -179,6 +179,10 @@ void CheckKnobs(const v1::SearchSpace& space,
 
 }  // namespace
 
+double UniformUnit(std::mt19937_64& rng) {
+  return static_cast<double>(rng() >> 11) * 0x1.0p-53;
+}
+
 uint64_t UniformIndex(std::mt19937_64& rng, uint64_t n) {
   // Rejection sampling keeps the draw unbiased and platform-independent.
   const uint64_t limit = std::numeric_limits<uint64_t>::max() -

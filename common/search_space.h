@@ -45,6 +45,10 @@ absl::StatusOr<v1::Architecture> SampleArchitecture(
 // Uniform integer in [0, n) from rng, the same on every platform (n > 0).
 uint64_t UniformIndex(std::mt19937_64& rng, uint64_t n);
 
+// Uniform double in [0, 1) from the top 53 bits of one draw, the same on
+// every platform.
+double UniformUnit(std::mt19937_64& rng);
+
 }  // namespace nas
 
 #endif  // NAS_COMMON_SEARCH_SPACE_H_

@@ -104,13 +104,8 @@ absl::Status Scheduler::ExpireLeases(absl::Time now) {
                  << ": lease of worker " << e.worker << " expired (attempt "
                  << e.attempts << "); trial now "
                  << v1::TrialState_Name(e.new_state);
+    // A FAILED or CANCELLED trial teaches the policies nothing.
     Notify(e.search_id, e.trial_id);
-    if (e.new_state == v1::TRIAL_FAILED) {
-      NAS_ASSIGN_OR_RETURN(v1::Trial trial, store_->GetTrial(e.trial_id));
-      NAS_ASSIGN_OR_RETURN(std::shared_ptr<SearchContext> context,
-                           contexts_->Get(e.search_id));
-      context->Observe(trial);
-    }
   }
   return absl::OkStatus();
 }
@@ -157,7 +152,7 @@ absl::Status Scheduler::Propose(const SearchRecord& record, int count,
   const int64_t id = record.search.id();
   NAS_ASSIGN_OR_RETURN(std::shared_ptr<SearchContext> context,
                        contexts_->Get(id));
-  const int max_infeasible = context->spec.budget().max_infeasible();
+  const int max_infeasible = context->spec().budget().max_infeasible();
   int streak = record.infeasible_streak;
   int made = 0;
   int skips = 0;
@@ -165,12 +160,8 @@ absl::Status Scheduler::Propose(const SearchRecord& record, int count,
          (max_infeasible <= 0 || streak < max_infeasible)) {
     const int batch = std::min(count, kMaxProposalsPerRound - made);
     NAS_ASSIGN_OR_RETURN(int64_t first, store_->ReserveProposals(id, batch));
-    std::vector<v1::Architecture> proposed;
-    {
-      absl::MutexLock lock(&context->mu);
-      NAS_ASSIGN_OR_RETURN(proposed,
-                           context->strategy->Propose({id, first}, batch));
-    }
+    NAS_ASSIGN_OR_RETURN(std::vector<v1::Architecture> proposed,
+                         context->Propose({id, first}, batch));
     made += batch;
     for (const v1::Architecture& arch : proposed) {
       if (max_infeasible > 0 && streak >= max_infeasible) break;
@@ -187,36 +178,38 @@ absl::Status Scheduler::Propose(const SearchRecord& record, int count,
 
 absl::StatusOr<Scheduler::Fate> Scheduler::StoreCandidate(
     SearchContext& context, const v1::Architecture& proposed, absl::Time now) {
-  const v1::SearchSpec& spec = context.spec;
+  const v1::SearchSpec& spec = context.spec();
   NewTrial trial;
-  trial.search_id = context.search_id;
+  trial.search_id = context.search_id();
   trial.architecture = CanonicalArchitecture(proposed);
   trial.arch_hash = ArchitectureHash(trial.architecture);
   trial.cache_key = ResultCacheKey(trial.architecture, spec);
   absl::StatusOr<CostReport> cost =
       AnalyzeCost(trial.architecture, spec.dataset().input_shape(),
-                  spec.dataset().num_classes(), context.device);
+                  spec.dataset().num_classes(), context.device());
   if (cost.ok()) {
     FillAnalyticMetrics(*cost, &trial.metrics);
     trial.violations =
-        CheckConstraints(*cost, context.device, spec.constraints());
+        CheckConstraints(*cost, context.device(), spec.constraints());
   } else {  // The policy proposed a network that does not even build.
     trial.violations = {std::string(cost.status().message())};
   }
   if (!trial.violations.empty()) {
     trial.state = v1::TRIAL_INFEASIBLE;
-    NAS_ASSIGN_OR_RETURN(v1::Trial stored, store_->InsertTrial(trial, now));
+    NAS_ASSIGN_OR_RETURN(v1::Trial stored, InsertFinal(context, trial, now));
     metrics_->InfeasibleRejected();
-    Stored(context, stored);
+    Notify(stored.search_id(), stored.id());
     return Fate::kInfeasible;
   }
   NAS_ASSIGN_OR_RETURN(std::optional<v1::Trial> source,
                        store_->FindCachedResult(trial.cache_key));
   if (!source.has_value()) {
     trial.state = v1::TRIAL_PENDING;
-    absl::StatusOr<v1::Trial> stored = store_->InsertTrial(trial, now);
+    // Not final yet: nothing for the policy to learn.
+    absl::StatusOr<v1::Trial> stored =
+        store_->InsertTrial(trial, now, /*observe=*/nullptr);
     if (stored.ok()) {
-      Stored(context, *stored);
+      Notify(stored->search_id(), stored->id());
       return Fate::kQueued;
     }
     if (!absl::IsAlreadyExists(stored.status())) return stored.status();
@@ -233,23 +226,26 @@ absl::StatusOr<Scheduler::Fate> Scheduler::StoreCandidate(
 
 absl::Status Scheduler::StoreCached(SearchContext& context, NewTrial trial,
                                     const v1::Trial& source, absl::Time now) {
-  const v1::SearchSpec& spec = context.spec;
+  const v1::SearchSpec& spec = context.spec();
   trial.state = v1::TRIAL_CACHED;
   trial.cached_from = source.id();
   trial.metrics = MergeMeasuredMetrics(trial.metrics, source.metrics());
   // The reward follows this search's reward spec, not the source's.
-  NAS_ASSIGN_OR_RETURN(
-      trial.reward, ComputeReward(spec.reward(), trial.metrics, context.device,
-                                  spec.constraints()));
-  NAS_ASSIGN_OR_RETURN(v1::Trial stored, store_->InsertTrial(trial, now));
+  NAS_ASSIGN_OR_RETURN(trial.reward,
+                       ComputeReward(spec.reward(), trial.metrics,
+                                     context.device(), spec.constraints()));
+  NAS_ASSIGN_OR_RETURN(v1::Trial stored, InsertFinal(context, trial, now));
   metrics_->CacheHit();
-  Stored(context, stored);
+  Notify(stored.search_id(), stored.id());
   return absl::OkStatus();
 }
 
-void Scheduler::Stored(SearchContext& context, const v1::Trial& trial) {
-  Notify(trial.search_id(), trial.id());
-  if (trial.state() != v1::TRIAL_PENDING) context.Observe(trial);
+absl::StatusOr<v1::Trial> Scheduler::InsertFinal(SearchContext& context,
+                                                 const NewTrial& trial,
+                                                 absl::Time now) {
+  return context.RunObserved<v1::Trial>([&](const PolicyObserver& observe) {
+    return store_->InsertTrial(trial, now, observe);
+  });
 }
 
 void Scheduler::Notify(int64_t search_id, int64_t trial_id) {

@@ -82,7 +82,10 @@ class Scheduler {
                                       absl::Time now);
   absl::Status StoreCached(SearchContext& context, NewTrial trial,
                            const v1::Trial& source, absl::Time now);
-  void Stored(SearchContext& context, const v1::Trial& trial);
+  // Stores an INFEASIBLE or CACHED trial; the search's policy learns from
+  // it in the same transaction.
+  absl::StatusOr<v1::Trial> InsertFinal(SearchContext& context,
+                                        const NewTrial& trial, absl::Time now);
   void Notify(int64_t search_id, int64_t trial_id);
   absl::Status UpdateParetoSize(const v1::Search& search)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(tick_mu_);

@@ -1,19 +1,77 @@
 #include "controller/search_contexts.h"
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "common/devices.h"
 #include "common/logging.h"
-#include "common/status_macros.h"
 
 namespace nas::controller {
 
-void SearchContext::Observe(const v1::Trial& trial) {
-  absl::MutexLock lock(&mu);
-  absl::Status status = strategy->Observe(trial);
-  if (!status.ok()) {
-    LOG(WARNING) << "search " << search_id << ": policy could not learn from "
-                 << "trial " << trial.id() << ": " << status;
+SearchContext::SearchContext(int64_t search_id, v1::SearchSpec spec,
+                             v1::DeviceProfile device,
+                             std::unique_ptr<SearchStrategy> strategy,
+                             SearchContexts* owner)
+    : search_id_(search_id),
+      spec_(std::move(spec)),
+      device_(std::move(device)),
+      owner_(owner),
+      strategy_(std::move(strategy)) {}
+
+absl::StatusOr<std::vector<v1::Architecture>> SearchContext::Propose(
+    const ProposalContext& context, int count) {
+  absl::MutexLock lock(&mu_);
+  NAS_RETURN_IF_ERROR(CheckUsable());
+  return strategy_->Propose(context, count);
+}
+
+absl::Status SearchContext::CheckUsable() const {
+  if (!dropped_) return absl::OkStatus();
+  return absl::AbortedError(
+      absl::StrCat("the policy of search ", search_id_,
+                   " is being reloaded from the store; try again"));
+}
+
+PolicyObserver SearchContext::ObserverInto(Capture* capture) {
+  return [this, capture](const v1::Trial& trial)
+             -> absl::StatusOr<std::optional<PolicyWrite>> {
+    mu_.AssertHeld();
+    absl::StatusOr<std::optional<PolicyWrite>> write =
+        strategy_->PrepareObservation(trial);
+    // A retried transaction asks again; the last answer is the one that
+    // may commit.
+    capture->trial = trial;
+    capture->write = write.ok() ? *write : std::nullopt;
+    return write;
+  };
+}
+
+void SearchContext::Settle(const absl::Status& operation,
+                           const Capture& capture) {
+  if (!capture.write.has_value()) return;
+  if (!operation.ok()) {
+    // Nothing was stored. A refused (stale) write or a conflict may mean
+    // another copy of this policy wrote meanwhile: reload to be sure.
+    if (absl::IsAborted(operation) || absl::IsAlreadyExists(operation)) {
+      Drop(operation.message());
+    }
+    return;
   }
+  absl::Status applied =
+      strategy_->ApplyObservation(capture.trial, *capture.write);
+  if (!applied.ok()) {
+    LOG(ERROR) << "search " << search_id_ << ": policy could not apply the "
+               << "committed observation of trial " << capture.trial.id()
+               << ": " << applied;
+    Drop(applied.message());
+  }
+}
+
+void SearchContext::Drop(absl::string_view why) {
+  LOG(WARNING) << "search " << search_id_ << ": policy dropped from memory, "
+               << "reloading from the store (" << why << ")";
+  dropped_ = true;
+  if (owner_ != nullptr) owner_->Drop(this);
 }
 
 absl::StatusOr<std::shared_ptr<SearchContext>> SearchContexts::Get(
@@ -23,32 +81,44 @@ absl::StatusOr<std::shared_ptr<SearchContext>> SearchContexts::Get(
     auto it = contexts_.find(search_id);
     if (it != contexts_.end()) return it->second;
   }
+  NAS_ASSIGN_OR_RETURN(std::shared_ptr<SearchContext> context, Load(search_id));
+  absl::MutexLock lock(&mu_);
+  // Another thread may have loaded it meanwhile; keep the first.
+  return contexts_.try_emplace(search_id, std::move(context)).first->second;
+}
+
+absl::StatusOr<std::shared_ptr<SearchContext>> SearchContexts::Load(
+    int64_t search_id) {
   NAS_ASSIGN_OR_RETURN(SearchRecord record, store_->GetSearch(search_id));
-  auto context = std::make_shared<SearchContext>();
-  context->search_id = search_id;
-  context->spec = record.search.spec();
-  absl::StatusOr<v1::DeviceProfile> device = ResolveDevice(context->spec);
+  const v1::SearchSpec& spec = record.search.spec();
+  absl::StatusOr<v1::DeviceProfile> device = ResolveDevice(spec);
   absl::StatusOr<std::unique_ptr<SearchStrategy>> strategy =
-      CreateSearchStrategy(context->spec);
+      CreateSearchStrategy(spec);
   if (!device.ok() || !strategy.ok()) {
     const absl::Status& bad = device.ok() ? strategy.status() : device.status();
     return absl::InternalError(
         absl::StrCat("stored spec of search ", search_id,
                      " no longer resolves: ", bad.message()));
   }
-  context->device = *std::move(device);
-  {
-    absl::MutexLock strategy_lock(&context->mu);
-    context->strategy = *std::move(strategy);
+  NAS_ASSIGN_OR_RETURN(StoredPolicy stored, store_->LoadPolicy(search_id));
+  if (absl::Status restored = (*strategy)->Restore(stored); !restored.ok()) {
+    return absl::InternalError(
+        absl::StrCat("stored policy of search ", search_id,
+                     " cannot be restored: ", restored.message()));
   }
-  absl::MutexLock lock(&mu_);
-  // Another thread may have loaded it meanwhile; keep the first.
-  return contexts_.try_emplace(search_id, std::move(context)).first->second;
+  return std::make_shared<SearchContext>(search_id, spec, *std::move(device),
+                                         *std::move(strategy), this);
 }
 
 void SearchContexts::Forget(int64_t search_id) {
   absl::MutexLock lock(&mu_);
   contexts_.erase(search_id);
+}
+
+void SearchContexts::Drop(const SearchContext* context) {
+  absl::MutexLock lock(&mu_);
+  auto it = contexts_.find(context->search_id());
+  if (it != contexts_.end() && it->second.get() == context) contexts_.erase(it);
 }
 
 }  // namespace nas::controller

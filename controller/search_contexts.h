@@ -3,48 +3,130 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "common/status_macros.h"
 #include "controller/policy/search_strategy.h"
 #include "controller/store/trial_store.h"
 #include "proto/nas.pb.h"
 
 namespace nas::controller {
 
-// What the controller derives once from a stored search: its completed spec
-// (immutable), device profile and policy instance. The strategy is not
-// thread-safe: hold `mu` while calling it.
-struct SearchContext {
-  // Lets the policy learn from a finished trial, under `mu`; a policy error
-  // is logged, not returned (the trial's result stands either way).
-  void Observe(const v1::Trial& trial) ABSL_LOCKS_EXCLUDED(mu);
+class SearchContexts;
 
-  int64_t search_id = 0;
-  v1::SearchSpec spec;
-  v1::DeviceProfile device;
-  absl::Mutex mu;
-  std::unique_ptr<SearchStrategy> strategy ABSL_GUARDED_BY(mu);
+// What the controller derives once from a stored search: its completed spec
+// (immutable), device profile and policy instance, restored from the store.
+// Thread-safe: the policy is only reached through the methods below, which
+// hold `mu`.
+//
+// The policy in memory always equals what the store committed: it learns
+// only through RunObserved, which applies a write after the store committed
+// it. When that cannot hold (applying a committed write failed, or the store
+// refused a write as stale), the context is dropped from its SearchContexts
+// (the next Get() reloads the search from the store) and refuses further
+// work with kAborted; holders of the old context then fetch a new one.
+class SearchContext {
+ public:
+  // A store operation given the observer to pass to the store.
+  template <typename T>
+  using Operation = absl::FunctionRef<absl::StatusOr<T>(const PolicyObserver&)>;
+
+  SearchContext(int64_t search_id, v1::SearchSpec spec,
+                v1::DeviceProfile device,
+                std::unique_ptr<SearchStrategy> strategy,
+                SearchContexts* owner);
+  SearchContext(const SearchContext&) = delete;
+  SearchContext& operator=(const SearchContext&) = delete;
+
+  int64_t search_id() const { return search_id_; }
+  const v1::SearchSpec& spec() const { return spec_; }
+  const v1::DeviceProfile& device() const { return device_; }
+
+  // The policy's proposals for positions first_index, ... (see
+  // SearchStrategy::Propose). kAborted once the context was dropped.
+  absl::StatusOr<std::vector<v1::Architecture>> Propose(
+      const ProposalContext& context, int count) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Runs `operation` (one store transaction, e.g. InsertTrial or
+  // CompleteTrial) with an observer bound to the policy, and returns its
+  // result. Holds the lock from the policy's PrepareObservation (called by
+  // the store inside the transaction) until ApplyObservation of the write
+  // the store committed, so results of one search are learnt one at a time.
+  // A policy that fails to apply a committed write does not fail the
+  // operation (its result stands): the error is logged and the context
+  // dropped. kAborted without running `operation` once the context was
+  // dropped.
+  template <typename T>
+  absl::StatusOr<T> RunObserved(Operation<T> operation)
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    NAS_RETURN_IF_ERROR(CheckUsable());
+    Capture capture;
+    absl::StatusOr<T> result = operation(ObserverInto(&capture));
+    Settle(result.status(), capture);
+    return result;
+  }
+
+ private:
+  // The write of the last PrepareObservation the store asked for, with its
+  // trial.
+  struct Capture {
+    v1::Trial trial;
+    std::optional<PolicyWrite> write;
+  };
+
+  absl::Status CheckUsable() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // An observer that asks the policy and records its answer in `capture`.
+  // Only valid while the caller holds `mu_` (the store calls it on the
+  // caller's thread, inside the operation).
+  PolicyObserver ObserverInto(Capture* capture)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // After the operation: applies a committed write, or drops the context
+  // when memory and store may differ.
+  void Settle(const absl::Status& operation, const Capture& capture)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Drop(absl::string_view why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const int64_t search_id_;
+  const v1::SearchSpec spec_;
+  const v1::DeviceProfile device_;
+  SearchContexts* const owner_;  // May be null (then nothing to drop from).
+  absl::Mutex mu_;
+  std::unique_ptr<SearchStrategy> strategy_ ABSL_GUARDED_BY(mu_);
+  bool dropped_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // Cache of SearchContext by search id, loaded from the store on first use.
 // Thread-safe. Contexts are shared: a caller keeps its context alive while
 // it uses it, even if the search is forgotten meanwhile. The store must
-// outlive this object.
+// outlive this object. Lock order: a context's lock before this object's.
 class SearchContexts {
  public:
   explicit SearchContexts(TrialStore* store) : store_(store) {}
   SearchContexts(const SearchContexts&) = delete;
   SearchContexts& operator=(const SearchContexts&) = delete;
 
-  // kNotFound for an unknown search; kInternal when its stored spec no
-  // longer resolves (e.g. a device profile this binary does not know).
+  // The search's context; a new one restores its policy from the store
+  // (LoadPolicy). kNotFound for an unknown search; kInternal naming the
+  // search when its stored spec no longer resolves (e.g. a device profile
+  // this binary does not know) or its stored policy cannot be restored.
   absl::StatusOr<std::shared_ptr<SearchContext>> Get(int64_t search_id);
   // Drops the cached context of a finished search.
   void Forget(int64_t search_id);
+  // Drops `context` if it is the cached one of its search (a newer one
+  // stays).
+  void Drop(const SearchContext* context);
 
  private:
+  absl::StatusOr<std::shared_ptr<SearchContext>> Load(int64_t search_id);
+
   TrialStore* const store_;
   absl::Mutex mu_;
   absl::flat_hash_map<int64_t, std::shared_ptr<SearchContext>> contexts_

@@ -99,4 +99,24 @@ absl::StatusOr<ModelExport> SearchQueries::ExportModel(int64_t search_id,
   return out;
 }
 
+absl::StatusOr<v1::PolicyState> SearchQueries::GetPolicyState(
+    int64_t search_id, int top) {
+  NAS_ASSIGN_OR_RETURN(PolicySummary summary,
+                       store_->GetPolicySummary(search_id, top));
+  v1::PolicyState state;
+  if (!state.ParseFromString(summary.state)) {
+    return absl::DataLossError(absl::StrCat(
+        "stored policy state of search ", search_id, " is corrupt"));
+  }
+  if (state.policy().empty()) {
+    NAS_ASSIGN_OR_RETURN(SearchRecord record, store_->GetSearch(search_id));
+    const std::string& policy = record.search.spec().policy();
+    state.set_policy(policy.empty() ? "random" : policy);
+  }
+  state.set_q_entries(summary.q_entries);
+  state.clear_q_top();
+  for (v1::QValue& q : summary.q_top) *state.add_q_top() = std::move(q);
+  return state;
+}
+
 }  // namespace nas::controller

@@ -50,6 +50,11 @@ class SearchQueries {
   // The TorchScript of a trial of the search; trial 0 = the best one.
   // FailedPrecondition when there is no such model (yet).
   absl::StatusOr<ModelExport> ExportModel(int64_t search_id, int64_t trial_id);
+  // What the search's policy has learnt, as stored: the stored state with
+  // q_entries and the `top` (>= 0) highest Q entries filled in; the
+  // policy's name from the spec and nothing learnt when nothing is stored.
+  // kDataLoss when the stored state cannot be parsed.
+  absl::StatusOr<v1::PolicyState> GetPolicyState(int64_t search_id, int top);
 
  private:
   absl::StatusOr<int> LiveSlots();

@@ -13,6 +13,8 @@ namespace {
 constexpr size_t kMaxSpecYamlBytes = 1 << 20;
 constexpr int kMaxListLimit = 1000;
 constexpr size_t kMaxDeviceNameLength = 100;
+constexpr int kMaxPolicyTop = 1000;
+constexpr int kDefaultPolicyTop = 20;
 
 absl::StatusOr<v1::SearchSpec> SpecFromRequest(
     const v1::SubmitSearchRequest& request, const std::string& data_root) {
@@ -146,6 +148,23 @@ grpc::ServerUnaryReactor* SearchServiceImpl::ExportModel(
         queries_->ExportModel(request->search_id(), request->trial_id()));
     *reply->mutable_trial() = std::move(model.trial);
     *reply->mutable_torchscript() = std::move(model.torchscript);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* SearchServiceImpl::GetPolicyState(
+    grpc::CallbackServerContext* context,
+    const v1::GetPolicyStateRequest* request, v1::PolicyState* reply) {
+  return ServeUnary(context, metrics_, "GetPolicyState", [&]() -> absl::Status {
+    NAS_RETURN_IF_ERROR(CheckPositiveId("search_id", request->search_id()));
+    if (request->top() < 0 || request->top() > kMaxPolicyTop) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "top must be in [0, ", kMaxPolicyTop, "] (0 = ", kDefaultPolicyTop,
+          "), got ", request->top()));
+    }
+    const int top = request->top() == 0 ? kDefaultPolicyTop : request->top();
+    NAS_ASSIGN_OR_RETURN(*reply,
+                         queries_->GetPolicyState(request->search_id(), top));
     return absl::OkStatus();
   });
 }

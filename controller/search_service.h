@@ -49,6 +49,10 @@ class SearchServiceImpl : public v1::SearchService::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::ExportModelRequest* request,
       v1::ExportModelResponse* reply) override;
+  grpc::ServerUnaryReactor* GetPolicyState(
+      grpc::CallbackServerContext* context,
+      const v1::GetPolicyStateRequest* request,
+      v1::PolicyState* reply) override;
 
  private:
   Scheduler* const scheduler_;

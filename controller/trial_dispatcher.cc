@@ -14,6 +14,14 @@
 #include "controller/scheduling_rules.h"
 
 namespace nas::controller {
+namespace {
+
+// A report whose recording is aborted (a serialization conflict, or a
+// policy that had to be reloaded from the store) is tried again this often
+// in all, with a fresh context each time.
+constexpr int kCompleteAttempts = 3;
+
+}  // namespace
 
 std::string NewLeaseId() {
   unsigned char bytes[16];
@@ -80,7 +88,7 @@ absl::StatusOr<v1::TrialTask> TrialDispatcher::MakeTask(
   const v1::Trial& trial = leased.trial;
   NAS_ASSIGN_OR_RETURN(std::shared_ptr<SearchContext> context,
                        contexts_->Get(trial.search_id()));
-  const v1::SearchSpec& spec = context->spec;
+  const v1::SearchSpec& spec = context->spec();
   v1::TrialTask task;
   task.set_trial_id(trial.id());
   task.set_search_id(trial.search_id());
@@ -114,29 +122,25 @@ absl::StatusOr<ReportAck> TrialDispatcher::Report(
     const v1::TrialResult& result) {
   NAS_RETURN_IF_ERROR(ValidateTrialResult(result));
   NAS_ASSIGN_OR_RETURN(v1::Trial trial, store_->GetTrial(trial_id));
-  NAS_ASSIGN_OR_RETURN(TrialOutcome outcome,
-                       MakeOutcome(trial, result, worker_id));
-  NAS_ASSIGN_OR_RETURN(CompletionResult done,
-                       store_->CompleteTrial(trial_id, worker_id, lease_id,
-                                             outcome, clock_->Now()));
+  absl::StatusOr<CompletionResult> completed;
+  for (int attempt = 1; attempt <= kCompleteAttempts; ++attempt) {
+    completed = Complete(trial, worker_id, lease_id, result);
+    if (!absl::IsAborted(completed.status())) break;
+    LOG(WARNING) << "trial " << trial_id << ": recording attempt " << attempt
+                 << " aborted: " << completed.status();
+  }
+  NAS_RETURN_IF_ERROR(completed.status());
+  const CompletionResult& done = *completed;
   if (!done.accepted) {
     LOG(INFO) << "report for trial " << trial_id << " from worker " << worker_id
               << " not accepted: " << done.detail;
     return ReportAck{false, done.detail};
   }
-  metrics_->TrialFinished(outcome.state, done.duration_seconds);
+  const v1::TrialState state = done.trial.state();
+  metrics_->TrialFinished(state, done.duration_seconds);
   LOG(INFO) << "trial " << trial_id << " of search " << trial.search_id() << " "
-            << v1::TrialState_Name(outcome.state) << " after "
-            << done.duration_seconds << " s (worker " << worker_id << ")";
-  trial.set_state(outcome.state);
-  *trial.mutable_metrics() = outcome.metrics;
-  trial.set_reward(outcome.reward);
-  trial.set_failure_reason(outcome.failure_reason);
-  if (absl::StatusOr<std::shared_ptr<SearchContext>> context =
-          contexts_->Get(trial.search_id());
-      context.ok()) {
-    (*context)->Observe(trial);
-  }
+            << v1::TrialState_Name(state) << " after " << done.duration_seconds
+            << " s (worker " << worker_id << ")";
   if (listener_ != nullptr) {
     listener_->OnSearchChanged(trial.search_id(), trial_id);
   }
@@ -144,8 +148,24 @@ absl::StatusOr<ReportAck> TrialDispatcher::Report(
   return ReportAck{true, "result recorded"};
 }
 
+absl::StatusOr<CompletionResult> TrialDispatcher::Complete(
+    const v1::Trial& trial, int64_t worker_id, const std::string& lease_id,
+    const v1::TrialResult& result) {
+  NAS_ASSIGN_OR_RETURN(std::shared_ptr<SearchContext> context,
+                       contexts_->Get(trial.search_id()));
+  NAS_ASSIGN_OR_RETURN(TrialOutcome outcome,
+                       MakeOutcome(*context, trial, result, worker_id));
+  // The result and what the policy learns from it commit together.
+  return context->RunObserved<CompletionResult>(
+      [&](const PolicyObserver& observe) {
+        return store_->CompleteTrial(trial.id(), worker_id, lease_id, outcome,
+                                     clock_->Now(), observe);
+      });
+}
+
 absl::StatusOr<TrialOutcome> TrialDispatcher::MakeOutcome(
-    const v1::Trial& trial, const v1::TrialResult& result, int64_t worker_id) {
+    const SearchContext& context, const v1::Trial& trial,
+    const v1::TrialResult& result, int64_t worker_id) {
   TrialOutcome outcome;
   if (result.has_failure_reason()) {
     outcome.state = v1::TRIAL_FAILED;
@@ -153,9 +173,7 @@ absl::StatusOr<TrialOutcome> TrialDispatcher::MakeOutcome(
     outcome.failure_reason = SanitizeReason(result.failure_reason());
     return outcome;
   }
-  NAS_ASSIGN_OR_RETURN(std::shared_ptr<SearchContext> context,
-                       contexts_->Get(trial.search_id()));
-  const v1::SearchSpec& spec = context->spec;
+  const v1::SearchSpec& spec = context.spec();
   outcome.state = v1::TRIAL_SUCCEEDED;
   outcome.metrics = MergeMeasuredMetrics(trial.metrics(), result.metrics());
   const v1::Metrics& m = outcome.metrics;
@@ -165,7 +183,7 @@ absl::StatusOr<TrialOutcome> TrialDispatcher::MakeOutcome(
                  << "says " << m.params();
   }
   absl::StatusOr<double> reward =
-      ComputeReward(spec.reward(), m, context->device, spec.constraints());
+      ComputeReward(spec.reward(), m, context.device(), spec.constraints());
   if (!reward.ok()) {
     return absl::InternalError(
         absl::StrCat("cannot compute the reward of "

@@ -32,9 +32,10 @@ struct ReportAck {
 // The worker side of the queue: registers workers, leases PENDING trials to
 // them (oldest first across searches), extends leases on heartbeats and
 // records results. Reports are idempotent: only the current lease holder of
-// a RUNNING trial completes it; its result is committed before Report
-// returns. Thread-safe. Borrows everything it is given; those must outlive
-// it. `wake_scheduler` is called when the queue may need refilling.
+// a RUNNING trial completes it; its result, and what the search's policy
+// learnt from it, are committed together before Report returns. Thread-safe.
+// Borrows everything it is given; those must outlive it. `wake_scheduler` is
+// called when the queue may need refilling.
 class TrialDispatcher {
  public:
   TrialDispatcher(TrialStore* store, SearchContexts* contexts,
@@ -69,7 +70,13 @@ class TrialDispatcher {
 
  private:
   absl::StatusOr<v1::TrialTask> MakeTask(const LeasedTrial& leased);
-  absl::StatusOr<TrialOutcome> MakeOutcome(const v1::Trial& trial,
+  // Records the result with the search's policy observing; one attempt.
+  absl::StatusOr<CompletionResult> Complete(const v1::Trial& trial,
+                                            int64_t worker_id,
+                                            const std::string& lease_id,
+                                            const v1::TrialResult& result);
+  absl::StatusOr<TrialOutcome> MakeOutcome(const SearchContext& context,
+                                           const v1::Trial& trial,
                                            const v1::TrialResult& result,
                                            int64_t worker_id);
 

@@ -35,6 +35,7 @@ const std::vector<CommandSpec>& Commands() {
       {"pareto", 1, 1, {"device"}, "pareto SEARCH_ID [--device NAME]"},
       {"cancel", 1, 1, {}, "cancel SEARCH_ID"},
       {"export", 2, 2, {"output"}, "export SEARCH_ID TRIAL_ID|best -o FILE"},
+      {"policy", 1, 1, {"top"}, "policy SEARCH_ID [--top N]"},
       {"analyze", 1, 1, {"device", "input", "classes"},
        "analyze ARCH --device NAME [--input 1x28x28] [--classes 10]"},
   };
@@ -57,12 +58,16 @@ struct OptionSpec {
   bool global;
 };
 
+// The most Q entries the controller returns at once.
+constexpr int kMaxTop = 1000;
+
 constexpr OptionSpec kOptions[] = {
     {"controller", "", false, true}, {"json", "", true, true},
     {"timeout", "", false, true},    {"help", "h", true, true},
     {"watch", "w", true, false},     {"state", "", false, false},
     {"device", "", false, false},    {"input", "", false, false},
     {"classes", "", false, false},   {"output", "o", false, false},
+    {"top", "", false, false},
 };
 
 const OptionSpec* FindOption(absl::string_view name) {
@@ -126,6 +131,13 @@ absl::Status ApplyOption(const OptionSpec& option, absl::string_view value,
     }
   } else if (name == "output") {
     inv->output = std::string(value);
+  } else if (name == "top") {
+    if (!absl::SimpleAtoi(value, &inv->top) || inv->top < 1 ||
+        inv->top > kMaxTop) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--top: expected an integer from 1 to ", kMaxTop, ", got '", value,
+          "'"));
+    }
   }
   return absl::OkStatus();
 }

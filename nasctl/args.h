@@ -38,6 +38,7 @@ struct Invocation {
   std::string input = "1x28x28";   // analyze --input
   int classes = 10;                // analyze --classes
   std::string output;              // export -o/--output
+  int top = 20;                    // policy --top: Q entries to show.
 };
 
 // Parses argv[1..] (without the program name). `default_controller` is used

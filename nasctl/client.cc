@@ -118,6 +118,13 @@ absl::StatusOr<v1::ExportModelResponse> ControllerClient::Export(int64_t search_
   return Call(&v1::SearchService::StubInterface::ExportModel, request);
 }
 
+absl::StatusOr<v1::PolicyState> ControllerClient::GetPolicyState(int64_t search_id, int top) {
+  v1::GetPolicyStateRequest request;
+  request.set_search_id(search_id);
+  request.set_top(top);
+  return Call(&v1::SearchService::StubInterface::GetPolicyState, request);
+}
+
 absl::Status ControllerClient::Watch(
     int64_t search_id, const std::function<bool(const v1::SearchProgress&)>& on_update) {
   grpc::ClientContext context;

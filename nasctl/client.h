@@ -44,6 +44,8 @@ class ControllerClient {
                                                      const std::string& device);
   // trial_id 0 = the best trial.
   absl::StatusOr<v1::ExportModelResponse> Export(int64_t search_id, int64_t trial_id);
+  // What the search's policy has learnt, with its `top` highest Q entries.
+  absl::StatusOr<v1::PolicyState> GetPolicyState(int64_t search_id, int top);
 
   // Streams WatchSearch updates into `on_update` until the server ends the
   // stream, or `on_update` returns false (then the call is cancelled and OK

@@ -250,6 +250,14 @@ absl::StatusOr<int> RunExport(const Context& ctx) {
   return kExitOk;
 }
 
+absl::StatusOr<int> RunPolicy(const Context& ctx) {
+  NAS_ASSIGN_OR_RETURN(int64_t id, ParseId(ctx.inv.args[0], "search id"));
+  absl::StatusOr<v1::PolicyState> state = ctx.client->GetPolicyState(id, ctx.inv.top);
+  NAS_RETURN_IF_ERROR(With(absl::StrCat("policy ", id), state.status()));
+  ctx.out() << (ctx.inv.global.json ? ToJson(*state) + "\n" : RenderPolicyState(id, *state));
+  return kExitOk;
+}
+
 absl::StatusOr<int> RunAnalyze(const Context& ctx) {
   NAS_ASSIGN_OR_RETURN(v1::TensorShape input, ParseShape(ctx.inv.input));
   absl::StatusOr<Analysis> analysis =
@@ -269,6 +277,7 @@ absl::StatusOr<int> Dispatch(const Context& ctx) {
   if (c == "pareto") return RunPareto(ctx);
   if (c == "cancel") return RunCancel(ctx);
   if (c == "export") return RunExport(ctx);
+  if (c == "policy") return RunPolicy(ctx);
   if (c == "analyze") return RunAnalyze(ctx);
   return absl::InvalidArgumentError(absl::StrCat("unknown command '", c, "'"));
 }

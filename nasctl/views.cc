@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -203,6 +204,44 @@ std::string RenderParetoTable(std::vector<v1::Trial> trials) {
                   FormatMillis(m.latency_ms_estimate()), ArchitectureText(t.architecture())});
   }
   return table.Render();
+}
+
+std::string RenderPolicyState(int64_t search_id, const v1::PolicyState& state) {
+  std::string out = absl::StrCat("search ", search_id, ": ", state.policy(), " policy\n");
+  AppendField(&out, "observed", absl::StrCat(state.observed(), " results (", state.models(),
+                                             " models)"));
+  if (state.policy() == "qlearning") {
+    AppendField(&out, "epsilon", FormatScore(state.epsilon()));
+  }
+  if (state.mutation_rate() > 0) {
+    AppendField(&out, "mutation rate", FormatScore(state.mutation_rate()));
+  }
+  if (state.q_entries() > 0 || state.policy() == "qlearning") {
+    AppendField(&out, "Q-table", absl::StrCat(state.q_entries(), " entries"));
+  }
+  if (state.q_top_size() > 0) {
+    Table table({{"Q", true}, {"UPDATES", true}, {"STATE"}, {"ACTION"}});
+    for (const v1::QValue& q : state.q_top()) {
+      table.AddRow({FormatScore(q.q()), absl::StrCat(q.updates()), q.state(), q.action()});
+    }
+    absl::StrAppend(&out, "top ", state.q_top_size(), " Q entries:\n", table.Render());
+  }
+  if (state.population_size() > 0) {
+    std::vector<v1::PopulationMember> members(state.population().begin(),
+                                              state.population().end());
+    std::stable_sort(members.begin(), members.end(),
+                     [](const v1::PopulationMember& a, const v1::PopulationMember& b) {
+                       return a.fitness() > b.fitness();
+                     });
+    Table table({{"TRIAL", true}, {"FITNESS", true}, {"BORN", true}, {"ARCHITECTURE"}});
+    for (const v1::PopulationMember& m : members) {
+      table.AddRow({absl::StrCat(m.trial_id()), FormatScore(m.fitness()), absl::StrCat(m.born()),
+                    ArchitectureText(m.architecture())});
+    }
+    absl::StrAppend(&out, "population (", members.size(), ", fittest first):\n",
+                    table.Render());
+  }
+  return out;
 }
 
 std::string RenderProgressLine(const v1::Search& search, int64_t now_ms) {

@@ -31,6 +31,13 @@ std::string RenderTrialTable(const std::vector<v1::Trial>& trials);
 // arena, MACs, estimated latency and architecture, best accuracy first.
 std::string RenderParetoTable(std::vector<v1::Trial> trials);
 
+// `nasctl policy`: what search `search_id`'s policy has learnt: policy,
+// results observed, models, epsilon (qlearning), mutation rate (evolution
+// "worst"), the Q-table's size and its top entries as sent (Q, UPDATES,
+// STATE, ACTION), and the population fittest first (TRIAL, FITNESS, BORN,
+// ARCHITECTURE).
+std::string RenderPolicyState(int64_t search_id, const v1::PolicyState& state);
+
 // One-line progress of a search for `watch`: state, trials done/total,
 // running, best accuracy and reward, elapsed and ETA. No newline.
 std::string RenderProgressLine(const v1::Search& search, int64_t now_ms);

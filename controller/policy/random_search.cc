@@ -12,25 +12,33 @@ RandomSearch::RandomSearch(const v1::SearchSpec& completed_spec)
 
 absl::StatusOr<std::vector<v1::Architecture>> RandomSearch::Propose(
     const ProposalContext& context, int count) {
-  std::vector<v1::Architecture> out;
-  out.reserve(count > 0 ? count : 0);
-  for (int i = 0; i < count; ++i) {
-    NAS_ASSIGN_OR_RETURN(v1::Architecture arch,
-                         ProposeAt(context.first_index + i));
-    out.push_back(std::move(arch));
-  }
-  return out;
+  return ProposeEach(spec_, context, count, [this](std::mt19937_64& rng) {
+    return ProposeFresh(rng);
+  });
 }
 
-absl::Status RandomSearch::Observe(const v1::Trial& /*trial*/) {
-  return absl::OkStatus();  // Random search does not learn.
+absl::StatusOr<std::optional<PolicyWrite>> RandomSearch::PrepareObservation(
+    const v1::Trial& /*trial*/) const {
+  return std::nullopt;
 }
 
-absl::StatusOr<v1::Architecture> RandomSearch::ProposeAt(int64_t index) const {
-  if (index < spec_.seed_architectures_size()) {
-    return spec_.seed_architectures(static_cast<int>(index));
-  }
-  std::mt19937_64 rng(DeriveSeed(spec_.seed(), static_cast<uint64_t>(index)));
+absl::Status RandomSearch::ApplyObservation(const v1::Trial& /*trial*/,
+                                            const PolicyWrite& /*write*/) {
+  return absl::OkStatus();
+}
+
+absl::Status RandomSearch::Restore(const StoredPolicy& /*stored*/) {
+  return absl::OkStatus();
+}
+
+v1::PolicyState RandomSearch::Describe(int /*top_q*/) const {
+  v1::PolicyState state;
+  state.set_policy("random");
+  return state;
+}
+
+absl::StatusOr<v1::Architecture> RandomSearch::ProposeFresh(
+    std::mt19937_64& rng) const {
   return SampleArchitecture(spec_.space(), spec_.dataset().input_shape(),
                             spec_.dataset().num_classes(), rng);
 }

@@ -19,10 +19,17 @@ class RandomSearch : public SearchStrategy {
 
   absl::StatusOr<std::vector<v1::Architecture>> Propose(
       const ProposalContext& context, int count) override;
-  absl::Status Observe(const v1::Trial& trial) override;
+  // Random search learns nothing: no write, nothing to apply or restore.
+  absl::StatusOr<std::optional<PolicyWrite>> PrepareObservation(
+      const v1::Trial& trial) const override;
+  absl::Status ApplyObservation(const v1::Trial& trial,
+                                const PolicyWrite& write) override;
+  absl::Status Restore(const StoredPolicy& stored) override;
+  v1::PolicyState Describe(int top_q) const override;
 
  private:
-  absl::StatusOr<v1::Architecture> ProposeAt(int64_t index) const;
+  // A proposal past the seed architectures (see ProposeEach).
+  absl::StatusOr<v1::Architecture> ProposeFresh(std::mt19937_64& rng) const;
 
   const v1::SearchSpec spec_;
 };

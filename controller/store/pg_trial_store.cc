@@ -1,5 +1,7 @@
-// All of the controller's SQL lives in this file. Statements are
-// parameterised ($1, $2, ...) only; libpqxx exceptions never leave it.
+// The controller's SQL lives in this file and its siblings in
+// controller/store/ (pg_schema.cc: the migrations; pg_policy_tables.cc: the
+// policy tables). Statements are parameterised ($1, $2, ...) only; libpqxx
+// exceptions never leave the store.
 #include "controller/store/pg_trial_store.h"
 
 #include <optional>
@@ -9,6 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "controller/store/pg_policy_tables.h"
+#include "controller/store/pg_rows.h"
+#include "controller/store/pg_schema.h"
 #include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
 #include "pqxx/pqxx"
@@ -16,116 +21,13 @@
 namespace nas::controller {
 namespace {
 
-// The SQL below spells states as numbers; they are the proto enum values.
-static_assert(v1::TRIAL_PENDING == 1 && v1::TRIAL_RUNNING == 2 &&
-              v1::TRIAL_SUCCEEDED == 3 && v1::TRIAL_FAILED == 4 &&
-              v1::TRIAL_INFEASIBLE == 5 && v1::TRIAL_CACHED == 6 &&
-              v1::TRIAL_CANCELLED == 7);
-static_assert(v1::SEARCH_RUNNING == 2 && v1::SEARCH_SUCCEEDED == 3 &&
-              v1::SEARCH_FAILED == 4 && v1::SEARCH_CANCELLED == 5);
-
-struct Migration {
-  int version;
-  const char* name;
-  const char* sql;
-};
-
-// Never edit an applied migration; append a new one.
-constexpr Migration kMigrations[] = {
-    {1, "initial schema", R"sql(
-CREATE TABLE searches (
-  id                BIGSERIAL PRIMARY KEY,
-  name              TEXT NOT NULL,
-  state             SMALLINT NOT NULL,
-  spec              BYTEA NOT NULL,          -- serialized nas.v1.SearchSpec
-  spec_json         JSONB NOT NULL,          -- the same, for humans
-  seed              NUMERIC(20, 0) NOT NULL,
-  policy            TEXT NOT NULL,
-  device            TEXT NOT NULL,
-  dataset           TEXT NOT NULL,
-  max_trials        INTEGER NOT NULL,
-  max_attempts      INTEGER NOT NULL,
-  max_infeasible    INTEGER NOT NULL,
-  max_duration_s    BIGINT NOT NULL,
-  proposals         BIGINT NOT NULL DEFAULT 0,
-  infeasible_streak INTEGER NOT NULL DEFAULT 0,
-  message           TEXT NOT NULL DEFAULT '',
-  created_ms        BIGINT NOT NULL,
-  started_ms        BIGINT,
-  finished_ms       BIGINT
-);
-CREATE INDEX searches_state_idx ON searches (state);
-
-CREATE TABLE workers (
-  id            BIGSERIAL PRIMARY KEY,
-  name          TEXT NOT NULL UNIQUE,
-  device        TEXT NOT NULL,
-  slots         INTEGER NOT NULL,
-  memory_bytes  BIGINT NOT NULL DEFAULT 0,
-  registered_ms BIGINT NOT NULL,
-  last_seen_ms  BIGINT NOT NULL
-);
-CREATE INDEX workers_last_seen_idx ON workers (last_seen_ms);
-
-CREATE TABLE trials (
-  id                  BIGSERIAL PRIMARY KEY,
-  search_id           BIGINT NOT NULL REFERENCES searches (id) ON DELETE CASCADE,
-  number              INTEGER NOT NULL,
-  state               SMALLINT NOT NULL,
-  arch                BYTEA NOT NULL,        -- serialized nas.v1.Architecture
-  arch_hash           TEXT NOT NULL,
-  cache_key           TEXT NOT NULL,
-  metrics             BYTEA NOT NULL,        -- serialized nas.v1.Metrics
-  accuracy            DOUBLE PRECISION,
-  macro_f1            DOUBLE PRECISION,
-  params              BIGINT,
-  flash_bytes         BIGINT,
-  peak_sram_bytes     BIGINT,
-  macs                BIGINT,
-  latency_ms_estimate DOUBLE PRECISION,
-  reward              DOUBLE PRECISION,
-  failure_reason      TEXT NOT NULL DEFAULT '',
-  violations          JSONB NOT NULL DEFAULT '[]',
-  attempts            INTEGER NOT NULL DEFAULT 0,
-  worker_id           BIGINT REFERENCES workers (id),
-  worker              TEXT NOT NULL DEFAULT '',
-  lease_id            TEXT,
-  lease_expires_ms    BIGINT,
-  created_ms          BIGINT NOT NULL,
-  started_ms          BIGINT,
-  finished_ms         BIGINT,
-  cached_from         BIGINT REFERENCES trials (id),
-  model               BYTEA,                 -- TorchScript
-  UNIQUE (search_id, number)
-);
-CREATE INDEX trials_search_state_idx ON trials (search_id, state);
-CREATE INDEX trials_pending_idx ON trials (id) WHERE state = 1;
-CREATE INDEX trials_lease_expiry_idx ON trials (lease_expires_ms) WHERE state = 2;
-CREATE INDEX trials_lease_id_idx ON trials (lease_id);
-CREATE INDEX trials_worker_running_idx ON trials (worker_id) WHERE state = 2;
-CREATE INDEX trials_cache_key_idx ON trials (cache_key);
--- A network is never trained twice at once: one PENDING/RUNNING trial a key.
-CREATE UNIQUE INDEX trials_in_flight_key_idx ON trials (cache_key)
-  WHERE state IN (1, 2);
-
-CREATE TABLE result_cache (
-  cache_key  TEXT PRIMARY KEY,
-  trial_id   BIGINT NOT NULL REFERENCES trials (id) ON DELETE CASCADE,
-  created_ms BIGINT NOT NULL
-);
-)sql"},
-};
-
 // Any number; identifies the migration lock among advisory locks.
 constexpr int64_t kMigrationLockKey = 0x74696e796e6173;  // "tinynas"
 
-constexpr char kTrialColumns[] = R"sql(
-  t.id, t.search_id, t.number, t.state, t.arch, t.arch_hash, t.metrics,
-  t.reward, t.failure_reason, t.violations::text, t.attempts, t.worker,
-  t.created_ms, t.started_ms, t.finished_ms, t.cached_from,
-  (t.model IS NOT NULL OR EXISTS (SELECT 1 FROM trials m
-     WHERE m.id = t.cached_from AND m.model IS NOT NULL))
-)sql";
+std::optional<double> Measured(const NewTrial& t, double value) {
+  if (t.state != v1::TRIAL_CACHED) return std::nullopt;
+  return value;
+}
 
 constexpr char kSearchSelect[] = R"sql(
 SELECT s.id, s.name, s.state, s.spec, s.created_ms, s.started_ms,
@@ -150,56 +52,6 @@ LEFT JOIN LATERAL (
   WHERE t.search_id = s.id AND t.state IN (3, 6)
   ORDER BY t.reward DESC NULLS LAST, t.id LIMIT 1) b ON true
 )sql";
-
-int64_t Ms(absl::Time t) { return absl::ToUnixMillis(t); }
-
-template <typename T>
-T Get(const pqxx::field& f, T fallback = T()) {
-  return f.is_null() ? fallback : f.as<T>();
-}
-
-std::string Bytes(const pqxx::field& f) {
-  return f.is_null() ? std::string() : pqxx::binarystring(f).str();
-}
-
-template <typename Message>
-Message ParseBytes(const pqxx::field& f, const char* what) {
-  Message message;
-  if (!message.ParseFromString(Bytes(f))) {
-    throw std::runtime_error(absl::StrCat("stored ", what, " is corrupt"));
-  }
-  return message;
-}
-
-std::optional<double> Measured(const NewTrial& t, double value) {
-  if (t.state != v1::TRIAL_CACHED) return std::nullopt;
-  return value;
-}
-
-v1::Trial TrialFromRow(const pqxx::row& r) {
-  v1::Trial t;
-  t.set_id(r[0].as<int64_t>());
-  t.set_search_id(r[1].as<int64_t>());
-  t.set_number(r[2].as<int32_t>());
-  t.set_state(static_cast<v1::TrialState>(r[3].as<int>()));
-  *t.mutable_architecture() =
-      ParseBytes<v1::Architecture>(r[4], "architecture");
-  t.set_arch_hash(r[5].as<std::string>());
-  *t.mutable_metrics() = ParseBytes<v1::Metrics>(r[6], "metrics");
-  t.set_reward(Get<double>(r[7]));
-  t.set_failure_reason(r[8].as<std::string>());
-  for (const auto& v : nlohmann::json::parse(r[9].as<std::string>())) {
-    t.add_violations(v.get<std::string>());
-  }
-  t.set_attempts(r[10].as<int32_t>());
-  t.set_worker(r[11].as<std::string>());
-  t.set_created_unix_ms(r[12].as<int64_t>());
-  t.set_started_unix_ms(Get<int64_t>(r[13]));
-  t.set_finished_unix_ms(Get<int64_t>(r[14]));
-  t.set_cached_from_trial_id(Get<int64_t>(r[15]));
-  t.set_has_model(r[16].as<bool>());
-  return t;
-}
 
 SearchRecord SearchFromRow(const pqxx::row& r) {
   SearchRecord rec;
@@ -228,14 +80,6 @@ SearchRecord SearchFromRow(const pqxx::row& r) {
   s.set_best_reward(Get<double>(r[20]));
   s.set_eta_seconds(-1);
   return rec;
-}
-
-std::string TrialSelect(absl::string_view tail) {
-  return absl::StrCat("SELECT ", kTrialColumns, " FROM trials t ", tail);
-}
-
-absl::Status NoSuchSearch(int64_t id) {
-  return absl::NotFoundError(absl::StrCat("search ", id, " not found"));
 }
 
 // Serialises everything about one cache key (insert-if-new vs. result).
@@ -291,7 +135,7 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 ))sql");
       txn.commit();
     }
-    for (const Migration& m : kMigrations) {
+    for (const Migration& m : SchemaMigrations()) {
       known = m.version;
       pqxx::work txn(conn.get());
       if (!txn.exec_params("SELECT 1 FROM schema_migrations WHERE version = $1",
@@ -520,8 +364,8 @@ RETURNING )sql",
 }
 }  // namespace
 
-absl::StatusOr<v1::Trial> PgTrialStore::InsertTrial(const NewTrial& trial,
-                                                    absl::Time now) {
+absl::StatusOr<v1::Trial> PgTrialStore::InsertTrial(
+    const NewTrial& trial, absl::Time now, const PolicyObserver& observe) {
   return Transact<v1::Trial>(
       "storing trial",
       [&](pqxx::transaction_base& txn) -> absl::StatusOr<v1::Trial> {
@@ -548,6 +392,9 @@ absl::StatusOr<v1::Trial> PgTrialStore::InsertTrial(const NewTrial& trial,
             "UPDATE searches SET infeasible_streak = CASE WHEN $2 "
             "THEN infeasible_streak + 1 ELSE 0 END WHERE id = $1",
             trial.search_id, trial.state == v1::TRIAL_INFEASIBLE);
+        if (trial.state != v1::TRIAL_PENDING) {
+          NAS_RETURN_IF_ERROR(ObserveFinalTrial(txn, stored, observe, now));
+        }
         return stored;
       });
 }
@@ -769,17 +616,23 @@ std::string RejectionDetail(int64_t trial_id, v1::TrialState state,
       trial_id, " (now ", v1::TrialState_Name(state), ")");
 }
 
-void StoreOutcome(pqxx::transaction_base& txn, int64_t trial_id,
-                  const TrialOutcome& o, absl::Time now) {
+// Stores the outcome; returns the trial as completed.
+v1::Trial StoreOutcome(pqxx::transaction_base& txn, int64_t trial_id,
+                       const TrialOutcome& o, absl::Time now) {
+  if (!o.model.empty()) {
+    txn.exec_params("UPDATE trials SET model = $2 WHERE id = $1", trial_id,
+                    pqxx::binarystring(o.model));
+  }
   const v1::Metrics& m = o.metrics;
   const bool ok = o.state == v1::TRIAL_SUCCEEDED;
-  txn.exec_params(
-      R"sql(
-UPDATE trials SET state = $2, metrics = $3, accuracy = $4, macro_f1 = $5,
+  pqxx::row r = txn.exec_params1(
+      absl::StrCat(R"sql(
+UPDATE trials t SET state = $2, metrics = $3, accuracy = $4, macro_f1 = $5,
   params = $6, flash_bytes = $7, peak_sram_bytes = $8, macs = $9,
   latency_ms_estimate = $10, reward = $11, failure_reason = $12,
   finished_ms = $13, lease_expires_ms = NULL
-WHERE id = $1)sql",
+WHERE t.id = $1 RETURNING )sql",
+                   kTrialColumns),
       trial_id, static_cast<int>(o.state),
       pqxx::binarystring(m.SerializeAsString()),
       ok ? std::optional<double>(m.accuracy()) : std::nullopt,
@@ -787,16 +640,14 @@ WHERE id = $1)sql",
       m.flash_bytes(), m.peak_sram_bytes(), m.macs(), m.latency_ms_estimate(),
       ok ? std::optional<double>(o.reward) : std::nullopt, o.failure_reason,
       Ms(now));
-  if (!o.model.empty()) {
-    txn.exec_params("UPDATE trials SET model = $2 WHERE id = $1", trial_id,
-                    pqxx::binarystring(o.model));
-  }
+  return TrialFromRow(r);
 }
 }  // namespace
 
 absl::StatusOr<CompletionResult> PgTrialStore::CompleteTrial(
     int64_t trial_id, int64_t worker_id, const std::string& lease_id,
-    const TrialOutcome& outcome, absl::Time now) {
+    const TrialOutcome& outcome, absl::Time now,
+    const PolicyObserver& observe) {
   return Transact<CompletionResult>(
       "recording trial result",
       [&](pqxx::transaction_base& txn) -> absl::StatusOr<CompletionResult> {
@@ -817,7 +668,9 @@ absl::StatusOr<CompletionResult> PgTrialStore::CompleteTrial(
           result.detail = RejectionDetail(trial_id, state, same_lease);
           return result;
         }
-        StoreOutcome(txn, trial_id, outcome, now);
+        result.trial = StoreOutcome(txn, trial_id, outcome, now);
+        // Before the cache key's lock: locks go trial, search, cache key.
+        NAS_RETURN_IF_ERROR(ObserveFinalTrial(txn, result.trial, observe, now));
         if (outcome.state == v1::TRIAL_SUCCEEDED) {
           const std::string key = row[4].as<std::string>();
           LockCacheKey(txn, key);
@@ -869,6 +722,23 @@ WHERE id = $1)sql",
     }
     return out;
   });
+}
+
+absl::StatusOr<StoredPolicy> PgTrialStore::LoadPolicy(int64_t search_id) {
+  return Transact<StoredPolicy>(
+      "loading search policy", [&](pqxx::transaction_base& txn) {
+        BeginSnapshot(txn);
+        return ReadStoredPolicy(txn, search_id);
+      });
+}
+
+absl::StatusOr<PolicySummary> PgTrialStore::GetPolicySummary(
+    int64_t search_id, int top) {
+  return Transact<PolicySummary>(
+      "reading search policy", [&](pqxx::transaction_base& txn) {
+        BeginSnapshot(txn);
+        return ReadPolicySummary(txn, search_id, top);
+      });
 }
 
 }  // namespace nas::controller

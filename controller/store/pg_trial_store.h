@@ -19,9 +19,12 @@ class transaction_base;
 namespace nas::controller {
 
 // TrialStore on PostgreSQL through libpqxx. Every method runs in one
-// transaction on a pooled connection, with parameterised statements only;
-// libpqxx exceptions are caught here and mapped to statuses (see
-// StatusFromCurrentException). Thread-safe. Call Migrate() once before use.
+// transaction on a pooled connection (READ COMMITTED; the policy reads in a
+// REPEATABLE READ snapshot), with parameterised statements only, and makes
+// one attempt: a serialization failure or deadlock comes back as kAborted
+// for the caller to retry. libpqxx exceptions are caught here and mapped to
+// statuses (see StatusFromCurrentException). Thread-safe. Call Migrate()
+// once before use.
 class PgTrialStore : public TrialStore {
  public:
   // Connects to `uri` (a libpq URI). kUnavailable naming the URI (password
@@ -55,8 +58,8 @@ class PgTrialStore : public TrialStore {
   absl::StatusOr<int> CancelPendingTrials(int64_t search_id,
                                           absl::Time now) override;
 
-  absl::StatusOr<v1::Trial> InsertTrial(const NewTrial& trial,
-                                        absl::Time now) override;
+  absl::StatusOr<v1::Trial> InsertTrial(const NewTrial& trial, absl::Time now,
+                                        const PolicyObserver& observe) override;
   absl::StatusOr<std::optional<v1::Trial>> FindCachedResult(
       const std::string& cache_key) override;
   absl::StatusOr<v1::Trial> GetTrial(int64_t trial_id) override;
@@ -74,13 +77,16 @@ class PgTrialStore : public TrialStore {
   absl::StatusOr<std::vector<LeaseStatus>> Heartbeat(
       int64_t worker_id, const std::vector<std::string>& lease_ids,
       absl::Time now, absl::Time expires) override;
-  absl::StatusOr<CompletionResult> CompleteTrial(int64_t trial_id,
-                                                 int64_t worker_id,
-                                                 const std::string& lease_id,
-                                                 const TrialOutcome& outcome,
-                                                 absl::Time now) override;
+  absl::StatusOr<CompletionResult> CompleteTrial(
+      int64_t trial_id, int64_t worker_id, const std::string& lease_id,
+      const TrialOutcome& outcome, absl::Time now,
+      const PolicyObserver& observe) override;
   absl::StatusOr<std::vector<ExpiredLease>> ExpireLeases(
       absl::Time now) override;
+
+  absl::StatusOr<StoredPolicy> LoadPolicy(int64_t search_id) override;
+  absl::StatusOr<PolicySummary> GetPolicySummary(int64_t search_id,
+                                                 int top) override;
 
  private:
   explicit PgTrialStore(std::unique_ptr<PgConnectionPool> pool);

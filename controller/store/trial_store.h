@@ -2,6 +2,7 @@
 #define NAS_CONTROLLER_STORE_TRIAL_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "controller/policy/search_strategy.h"
 #include "proto/nas.pb.h"
 
 namespace nas::controller {
@@ -56,6 +58,24 @@ struct CompletionResult {
   bool accepted = false;
   std::string detail;  // Why a report was not accepted.
   double duration_seconds = 0;  // From lease to report, when accepted.
+  v1::Trial trial;  // When accepted: the trial as completed and stored.
+};
+
+// Learns from a trial that an operation has just made final, inside that
+// operation's transaction; see "Policy observers" on TrialStore. Returns
+// what to store with the trial (nullopt: nothing), or an error that undoes
+// the whole operation.
+using PolicyObserver =
+    std::function<absl::StatusOr<std::optional<PolicyWrite>>(
+        const v1::Trial& stored)>;
+
+// A search's stored policy as nasctl shows it.
+struct PolicySummary {
+  std::string state;      // Serialized v1::PolicyState; empty: none stored.
+  int64_t q_entries = 0;  // Size of the Q-table.
+  // The highest Q entries, highest q first, ties by state then action
+  // (byte order).
+  std::vector<v1::QValue> q_top;
 };
 
 // What a heartbeat found for one lease.
@@ -88,11 +108,33 @@ struct SlotCounts {
   int32_t busy = 0;  // RUNNING trials leased by those workers.
 };
 
-// Persistent state of searches, trials and workers: the single source of
-// truth of the controller. Every method is one transaction; implementations
-// are thread-safe. Errors: kNotFound for unknown ids, kUnavailable when the
-// database cannot be reached (retry), kAborted on a serialization conflict
-// (retry the operation), kInternal for anything else.
+// Persistent state of searches, trials, workers and search policies: the
+// single source of truth of the controller. Every method is one
+// transaction; implementations are thread-safe. Errors: kNotFound for
+// unknown ids, kUnavailable when the database cannot be reached (retry),
+// kAborted on a serialization conflict (retry the operation), kInternal for
+// anything else.
+//
+// Policy observers. InsertTrial and CompleteTrial take a PolicyObserver
+// (an empty one is never called). When the operation makes a trial final
+// (InsertTrial of an INFEASIBLE or CACHED trial; CompleteTrial of an
+// accepted report) the store calls it inside the operation's transaction,
+// after the trial row holds its final values (id, number, state, metrics,
+// reward, failure reason, finish time), with the trial as stored. The
+// PolicyWrite it returns is stored in that same transaction: the trial's
+// observed_seq, the search's policy state (replaced) and every Q entry of
+// the write (inserted or overwritten). So a result and what the policy
+// learnt from it are committed together or not at all:
+//  - an error from the observer aborts the transaction (nothing of the
+//    operation is stored) and is returned as it is;
+//  - a write whose observed_seq is not one more than the search's last
+//    stored one is refused with kAborted and nothing is stored: the
+//    caller's policy is stale and must be reloaded (LoadPolicy).
+// The observer runs while the transaction holds row locks: it must be quick
+// and must not call the store. It must be a pure function of the trial (and
+// of the policy state it reads): an implementation makes one attempt per
+// call, but a caller that retries an operation after kAborted calls it
+// again, and only the write of an attempt that committed may be applied.
 class TrialStore {
  public:
   virtual ~TrialStore() = default;
@@ -124,9 +166,12 @@ class TrialStore {
   // Stores a candidate of a RUNNING search (kFailedPrecondition once it is
   // not). For a PENDING one, kAlreadyExists when a trial with the same cache
   // key is PENDING or RUNNING, or has already succeeded (in any search): it
-  // must not be trained again.
-  virtual absl::StatusOr<v1::Trial> InsertTrial(const NewTrial& trial,
-                                                absl::Time now) = 0;
+  // must not be trained again. An INFEASIBLE or CACHED trial is final:
+  // `observe` is called with it as stored (see "Policy observers"); it is
+  // not called for a PENDING one.
+  virtual absl::StatusOr<v1::Trial> InsertTrial(
+      const NewTrial& trial, absl::Time now,
+      const PolicyObserver& observe) = 0;
   // The succeeded trial that holds the result for `cache_key`, if any.
   virtual absl::StatusOr<std::optional<v1::Trial>> FindCachedResult(
       const std::string& cache_key) = 0;
@@ -153,15 +198,30 @@ class TrialStore {
       int64_t worker_id, const std::vector<std::string>& lease_ids,
       absl::Time now, absl::Time expires) = 0;
   // Records the outcome of a RUNNING trial if `lease_id` is its current
-  // lease held by `worker_id`; otherwise changes nothing and says why.
+  // lease held by `worker_id`, and calls `observe` with the completed trial
+  // (see "Policy observers"); otherwise changes nothing, does not call
+  // `observe`, and says why.
   virtual absl::StatusOr<CompletionResult> CompleteTrial(
       int64_t trial_id, int64_t worker_id, const std::string& lease_id,
-      const TrialOutcome& outcome, absl::Time now) = 0;
+      const TrialOutcome& outcome, absl::Time now,
+      const PolicyObserver& observe) = 0;
   // Returns RUNNING trials whose lease expired before `now` to PENDING, or
   // fails them after their search's max_attempts leases, or cancels them
-  // when their search is no longer running.
+  // when their search is no longer running. Takes no observer: policies
+  // learn nothing from FAILED and CANCELLED trials (PrepareObservation
+  // returns nullopt for them). The same holds for the trials that
+  // Heartbeat, FinishSearch, CancelSearch and CancelPendingTrials cancel.
   virtual absl::StatusOr<std::vector<ExpiredLease>> ExpireLeases(
       absl::Time now) = 0;
+
+  // The search's stored policy, read from one snapshot: its state (empty
+  // when nothing was learnt), the whole Q-table (ordered by state, then
+  // action) and the trials with an observed_seq, in that order.
+  virtual absl::StatusOr<StoredPolicy> LoadPolicy(int64_t search_id) = 0;
+  // The search's stored policy state, the size of its Q-table and its `top`
+  // highest entries (top >= 0), read from one snapshot.
+  virtual absl::StatusOr<PolicySummary> GetPolicySummary(int64_t search_id,
+                                                         int top) = 0;
 };
 
 }  // namespace nas::controller

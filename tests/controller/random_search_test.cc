@@ -87,13 +87,19 @@ TEST(RandomSearchTest, DifferentSeedsGiveDifferentSequences) {
   EXPECT_NE(Texts(from_a), Texts(from_b));
 }
 
-TEST(CreateSearchStrategyTest, RandomIsAvailableOthersAreNamed) {
+TEST(CreateSearchStrategyTest, KnownPoliciesAreBuiltUnknownOnesNamed) {
   NAS_ASSERT_OK_AND_ASSIGN(v1::SearchSpec spec, CompletedSpec());
-  EXPECT_THAT(CreateSearchStrategy(spec), IsOk());
-  spec.set_policy("qlearning");
+  for (const char* policy : {"random", "qlearning", "evolution"}) {
+    spec.set_policy(policy);
+    NAS_ASSERT_OK_AND_ASSIGN(std::unique_ptr<SearchStrategy> strategy,
+                             CreateSearchStrategy(spec));
+    EXPECT_EQ(strategy->Describe(0).policy(), policy);
+  }
+  spec.set_policy("annealing");
   EXPECT_THAT(CreateSearchStrategy(spec),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("'qlearning'"), HasSubstr("random"))));
+                       AllOf(HasSubstr("'annealing'"), HasSubstr("random"),
+                             HasSubstr("qlearning"), HasSubstr("evolution"))));
 }
 
 TEST(DeriveSeedTest, StableAcrossPlatformsAndMixed) {

@@ -19,6 +19,7 @@
 #include "proto/nas.grpc.pb.h"
 #include "tests/integration/grpc_probe.h"
 #include "tests/integration/pg_environment.h"
+#include "tests/integration/subprocess.h"
 #include "tests/status_matchers.h"
 
 namespace nas::testing {
@@ -30,49 +31,9 @@ using ::testing::MatchesRegex;
 
 constexpr char kBinary[] = NAS_CONTROLLER_BINARY;
 
-// Starts the binary with `args`, its output going to `log`.
+// Starts the controller with `args`, its output going to `log`.
 pid_t Spawn(const std::vector<std::string>& args, const std::string& log) {
-  const pid_t pid = fork();
-  if (pid != 0) return pid;
-  const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  dup2(fd, 1);
-  dup2(fd, 2);
-  std::vector<char*> argv = {const_cast<char*>(kBinary)};
-  for (const std::string& a : args)
-    argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  execv(kBinary, argv.data());
-  _exit(127);
-}
-
-// The exit status, or -1 if it has not exited within `timeout`.
-int WaitExit(pid_t pid, absl::Duration timeout) {
-  const absl::Time give_up = absl::Now() + timeout;
-  while (absl::Now() < give_up) {
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) {
-      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return -1;
-}
-
-// The port written to `path`, once it appears (0 on timeout).
-int ReadPort(const std::string& path, absl::Duration timeout) {
-  const absl::Time give_up = absl::Now() + timeout;
-  while (absl::Now() < give_up) {
-    std::ifstream in(path);
-    int port = 0;
-    if (in >> port && port > 0) return port;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return 0;
-}
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  return SpawnProcess(kBinary, args, log);
 }
 
 TEST(ControllerBinaryTest, UnreachableDatabaseExitsWithOneClearLine) {

@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "pqxx/pqxx"
 #include "tests/integration/pg_environment.h"
+#include "tests/integration/pg_store_fixture.h"
 #include "tests/status_matchers.h"
 
 namespace nas::controller {
@@ -29,84 +30,13 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// The StatusOr holds a value that matches `matcher`.
-MATCHER_P(HoldsValue, matcher, "") {
-  if (!arg.ok()) {
-    *result_listener << "status is " << arg.status().ToString();
-    return false;
-  }
-  return ::testing::ExplainMatchResult(matcher, *arg, result_listener);
-}
-
-const absl::Time kNow = absl::FromUnixSeconds(1700000000);
-
-v1::SearchSpec Spec(const std::string& name, int max_attempts = 2) {
-  v1::SearchSpec spec;
-  spec.set_name(name);
-  spec.set_device("nrf52840");
-  spec.set_policy("random");
-  spec.set_seed(18446744073709551615ULL);  // Largest uint64 round-trips.
-  spec.mutable_dataset()->set_name("ecg5000");
-  spec.mutable_budget()->set_max_trials(5);
-  spec.mutable_budget()->set_max_attempts(max_attempts);
-  spec.mutable_budget()->set_max_infeasible(10);
-  return spec;
-}
-
-NewTrial Candidate(int64_t search_id, v1::TrialState state,
-                   const std::string& key) {
-  NewTrial t;
-  t.search_id = search_id;
-  t.state = state;
-  v1::Layer* layer = t.architecture.add_layers();
-  layer->set_type(v1::LINEAR);
-  layer->set_out(5);
-  t.arch_hash = "hash-" + key;
-  t.cache_key = key;
-  t.metrics.set_params(705);
-  t.metrics.set_flash_bytes(1000);
-  return t;
-}
-
-class PgTrialStoreTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    uri_ = PostgresEnvironment::NewDatabaseUri();
-    NAS_ASSERT_OK_AND_ASSIGN(store_, PgTrialStore::Create(uri_));
-    NAS_ASSERT_OK(store_->Migrate());
-  }
-
-  int64_t Count(const std::string& sql) {
-    pqxx::connection conn(uri_);
-    pqxx::work txn(conn);
-    return txn.exec1(sql)[0].as<int64_t>();
-  }
-
-  int64_t NewSearch(const std::string& name = "s", int max_attempts = 2) {
-    absl::StatusOr<int64_t> id =
-        store_->CreateSearch(Spec(name, max_attempts), kNow);
-    EXPECT_THAT(id, IsOk());
-    return id.value_or(0);
-  }
-
-  int64_t NewWorker(const std::string& name, int slots = 2) {
-    absl::StatusOr<int64_t> id =
-        store_->RegisterWorker({0, name, "cpu", slots, 1 << 30}, kNow);
-    EXPECT_THAT(id, IsOk());
-    return id.value_or(0);
-  }
-
-  std::string uri_;
-  std::unique_ptr<PgTrialStore> store_;
-};
-
 TEST_F(PgTrialStoreTest, MigrationsApplyOnceAndAreIdempotent) {
   NAS_ASSERT_OK_AND_ASSIGN(int version, store_->SchemaVersion());
-  EXPECT_EQ(version, 1);
+  EXPECT_EQ(version, 2);
   NAS_EXPECT_OK(store_->Migrate());
   NAS_ASSERT_OK_AND_ASSIGN(auto second, PgTrialStore::Create(uri_));
   NAS_EXPECT_OK(second->Migrate());
-  EXPECT_EQ(Count("SELECT COUNT(*) FROM schema_migrations"), 1);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM schema_migrations"), 2);
   {  // A newer controller migrated this database: refuse to run on it.
     pqxx::connection conn(uri_);
     pqxx::work txn(conn);
@@ -138,7 +68,7 @@ TEST(PgTrialStoreMigrationTest, ConcurrentControllersMigrateOnce) {
   pqxx::connection conn(uri);
   pqxx::work txn(conn);
   EXPECT_EQ(txn.exec1("SELECT COUNT(*) FROM schema_migrations")[0].as<int>(),
-            1);
+            2);
 }
 
 TEST(PgTrialStoreConnectTest, UnreachableDatabaseIsUnavailableAndRedacted) {
@@ -216,7 +146,8 @@ TEST_F(PgTrialStoreTest, UnknownIdsAreNotFound) {
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("12345")));
   EXPECT_THAT(store_->GetTrial(777),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("777")));
-  EXPECT_THAT(store_->InsertTrial(Candidate(999, v1::TRIAL_PENDING, "k"), kNow),
+  EXPECT_THAT(store_->InsertTrial(Candidate(999, v1::TRIAL_PENDING, "k"), kNow,
+                                  nullptr),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("999")));
   EXPECT_THAT(store_->LeaseTrials(55, {"lease"}, kNow, kNow),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("worker 55")));
@@ -226,9 +157,11 @@ TEST_F(PgTrialStoreTest, TrialsAreNumberedAndInfeasibleStreakCounted) {
   const int64_t search = NewSearch();
   NewTrial bad = Candidate(search, v1::TRIAL_INFEASIBLE, "a");
   bad.violations = {"flash 2000000 B > limit 946176 B", "it's \"too\" big"};
-  NAS_ASSERT_OK_AND_ASSIGN(v1::Trial t0, store_->InsertTrial(bad, kNow));
+  NAS_ASSERT_OK_AND_ASSIGN(v1::Trial t0,
+                           store_->InsertTrial(bad, kNow, nullptr));
   bad.cache_key = "b";
-  NAS_ASSERT_OK_AND_ASSIGN(v1::Trial t1, store_->InsertTrial(bad, kNow));
+  NAS_ASSERT_OK_AND_ASSIGN(v1::Trial t1,
+                           store_->InsertTrial(bad, kNow, nullptr));
   EXPECT_EQ(t0.number(), 0);
   EXPECT_EQ(t1.number(), 1);
   EXPECT_THAT(t1.violations(), ElementsAre("flash 2000000 B > limit 946176 B",
@@ -238,7 +171,8 @@ TEST_F(PgTrialStoreTest, TrialsAreNumberedAndInfeasibleStreakCounted) {
   EXPECT_EQ(record.search.trials_infeasible(), 2);
   NAS_ASSERT_OK_AND_ASSIGN(
       v1::Trial t2,
-      store_->InsertTrial(Candidate(search, v1::TRIAL_PENDING, "c"), kNow));
+      store_->InsertTrial(Candidate(search, v1::TRIAL_PENDING, "c"), kNow,
+                          nullptr));
   EXPECT_EQ(t2.number(), 2);
   EXPECT_EQ(t2.metrics().flash_bytes(), 1000);
   NAS_ASSERT_OK_AND_ASSIGN(record, store_->GetSearch(search));
@@ -258,9 +192,10 @@ TEST_F(PgTrialStoreTest, LeaseHeartbeatAndReportAreHeldToTheLease) {
   const int64_t search = NewSearch();
   const int64_t worker = NewWorker("w1");
   const int64_t other = NewWorker("w2");
-  NAS_ASSERT_OK(
-      store_->InsertTrial(Candidate(search, v1::TRIAL_PENDING, "k"), kNow)
-          .status());
+  NAS_ASSERT_OK(store_
+                    ->InsertTrial(Candidate(search, v1::TRIAL_PENDING, "k"),
+                                  kNow, nullptr)
+                    .status());
   NAS_ASSERT_OK_AND_ASSIGN(std::vector<LeasedTrial> leased,
                            store_->LeaseTrials(worker, {"lease-a", "lease-b"},
                                                kNow, kNow + absl::Seconds(30)));
@@ -280,21 +215,21 @@ TEST_F(PgTrialStoreTest, LeaseHeartbeatAndReportAreHeldToTheLease) {
   outcome.metrics.set_accuracy(0.9);
   outcome.reward = 0.9;
   outcome.model = std::string("\0\x01\xff torchscript \0", 17);
-  NAS_ASSERT_OK_AND_ASSIGN(
-      CompletionResult stolen,
-      store_->CompleteTrial(trial.id(), other, "lease-a", outcome, kNow));
+  NAS_ASSERT_OK_AND_ASSIGN(CompletionResult stolen,
+                           store_->CompleteTrial(trial.id(), other, "lease-a",
+                                                 outcome, kNow, nullptr));
   EXPECT_FALSE(stolen.accepted);
   EXPECT_THAT(stolen.detail, HasSubstr("stale report"));
   NAS_ASSERT_OK_AND_ASSIGN(
       CompletionResult done,
       store_->CompleteTrial(trial.id(), worker, "lease-a", outcome,
-                            kNow + absl::Seconds(12)));
+                            kNow + absl::Seconds(12), nullptr));
   EXPECT_TRUE(done.accepted);
   EXPECT_DOUBLE_EQ(done.duration_seconds, 12);
   outcome.metrics.set_accuracy(0.1);
-  NAS_ASSERT_OK_AND_ASSIGN(
-      CompletionResult again,
-      store_->CompleteTrial(trial.id(), worker, "lease-a", outcome, kNow));
+  NAS_ASSERT_OK_AND_ASSIGN(CompletionResult again,
+                           store_->CompleteTrial(trial.id(), worker, "lease-a",
+                                                 outcome, kNow, nullptr));
   EXPECT_FALSE(again.accepted);
   EXPECT_THAT(again.detail, HasSubstr("duplicate report"));
 
@@ -317,10 +252,12 @@ TEST_F(PgTrialStoreTest, ANetworkIsNeverQueuedTwiceOrAfterItsResult) {
   const int64_t b = NewSearch("b");
   const int64_t worker = NewWorker("w1");
   NAS_ASSERT_OK(
-      store_->InsertTrial(Candidate(a, v1::TRIAL_PENDING, "same"), kNow)
+      store_
+          ->InsertTrial(Candidate(a, v1::TRIAL_PENDING, "same"), kNow, nullptr)
           .status());
   EXPECT_THAT(
-      store_->InsertTrial(Candidate(b, v1::TRIAL_PENDING, "same"), kNow),
+      store_->InsertTrial(Candidate(b, v1::TRIAL_PENDING, "same"), kNow,
+                          nullptr),
       StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("being trained")));
   NAS_ASSERT_OK_AND_ASSIGN(std::vector<LeasedTrial> leased,
                            store_->LeaseTrials(worker, {"l1"}, kNow, kNow));
@@ -330,11 +267,13 @@ TEST_F(PgTrialStoreTest, ANetworkIsNeverQueuedTwiceOrAfterItsResult) {
   EXPECT_FALSE(none.has_value());
   TrialOutcome outcome;
   outcome.metrics.set_accuracy(0.8);
-  NAS_ASSERT_OK(
-      store_->CompleteTrial(leased[0].trial.id(), worker, "l1", outcome, kNow)
-          .status());
+  NAS_ASSERT_OK(store_
+                    ->CompleteTrial(leased[0].trial.id(), worker, "l1", outcome,
+                                    kNow, nullptr)
+                    .status());
   EXPECT_THAT(
-      store_->InsertTrial(Candidate(b, v1::TRIAL_PENDING, "same"), kNow),
+      store_->InsertTrial(Candidate(b, v1::TRIAL_PENDING, "same"), kNow,
+                          nullptr),
       StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("already trained")));
   NAS_ASSERT_OK_AND_ASSIGN(std::optional<v1::Trial> cached,
                            store_->FindCachedResult("same"));
@@ -345,7 +284,8 @@ TEST_F(PgTrialStoreTest, ANetworkIsNeverQueuedTwiceOrAfterItsResult) {
   copy.cached_from = cached->id();
   copy.reward = 0.8;
   copy.metrics.set_accuracy(0.8);
-  NAS_ASSERT_OK_AND_ASSIGN(v1::Trial stored, store_->InsertTrial(copy, kNow));
+  NAS_ASSERT_OK_AND_ASSIGN(v1::Trial stored,
+                           store_->InsertTrial(copy, kNow, nullptr));
   EXPECT_EQ(stored.state(), v1::TRIAL_CACHED);
   EXPECT_EQ(stored.cached_from_trial_id(), cached->id());
   EXPECT_FALSE(stored.has_model());
@@ -357,9 +297,10 @@ TEST_F(PgTrialStoreTest, ANetworkIsNeverQueuedTwiceOrAfterItsResult) {
 TEST_F(PgTrialStoreTest, ExpiredLeasesRequeueThenFail) {
   const int64_t search = NewSearch("s", /*max_attempts=*/2);
   const int64_t worker = NewWorker("w1");
-  NAS_ASSERT_OK(
-      store_->InsertTrial(Candidate(search, v1::TRIAL_PENDING, "k"), kNow)
-          .status());
+  NAS_ASSERT_OK(store_
+                    ->InsertTrial(Candidate(search, v1::TRIAL_PENDING, "k"),
+                                  kNow, nullptr)
+                    .status());
   const absl::Time expires = kNow + absl::Seconds(10);
   NAS_ASSERT_OK(store_->LeaseTrials(worker, {"l1"}, kNow, expires).status());
   EXPECT_THAT(store_->ExpireLeases(kNow + absl::Seconds(5)),
@@ -385,7 +326,8 @@ TEST_F(PgTrialStoreTest, ExpiredLeasesRequeueThenFail) {
   // The first lease's late report changes nothing.
   NAS_ASSERT_OK_AND_ASSIGN(
       CompletionResult late,
-      store_->CompleteTrial(failed.id(), worker, "l1", TrialOutcome(), kNow));
+      store_->CompleteTrial(failed.id(), worker, "l1", TrialOutcome(), kNow,
+                            nullptr));
   EXPECT_FALSE(late.accepted);
 }
 
@@ -393,9 +335,10 @@ TEST_F(PgTrialStoreTest, CancelStopsQueueAndTellsRunningTrials) {
   const int64_t search = NewSearch();
   const int64_t worker = NewWorker("w1");
   for (const char* key : {"k1", "k2"}) {
-    NAS_ASSERT_OK(
-        store_->InsertTrial(Candidate(search, v1::TRIAL_PENDING, key), kNow)
-            .status());
+    NAS_ASSERT_OK(store_
+                      ->InsertTrial(Candidate(search, v1::TRIAL_PENDING, key),
+                                    kNow, nullptr)
+                      .status());
   }
   NAS_ASSERT_OK(store_->LeaseTrials(worker, {"l1"}, kNow, kNow).status());
   NAS_ASSERT_OK(store_->CancelSearch(search, kNow));
@@ -410,10 +353,10 @@ TEST_F(PgTrialStoreTest, CancelStopsQueueAndTellsRunningTrials) {
   EXPECT_EQ(record.cancelled, 2);
   EXPECT_THAT(store_->FinishSearch(search, v1::SEARCH_SUCCEEDED, "", kNow),
               HoldsValue(false));
-  EXPECT_THAT(
-      store_->InsertTrial(Candidate(search, v1::TRIAL_PENDING, "k3"), kNow),
-      StatusIs(absl::StatusCode::kFailedPrecondition,
-               HasSubstr("no longer running")));
+  EXPECT_THAT(store_->InsertTrial(Candidate(search, v1::TRIAL_PENDING, "k3"),
+                                  kNow, nullptr),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("no longer running")));
 
   const int64_t done = NewSearch("done");
   NAS_ASSERT_OK(
@@ -429,7 +372,7 @@ TEST_F(PgTrialStoreTest, ConcurrentLeasesHandOutEachTrialOnce) {
     NAS_ASSERT_OK(store_
                       ->InsertTrial(Candidate(search, v1::TRIAL_PENDING,
                                               "key" + std::to_string(i)),
-                                    kNow)
+                                    kNow, nullptr)
                       .status());
   }
   std::vector<int64_t> workers;

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/status_matchers.h"
@@ -56,6 +57,10 @@ TEST(ArgsTest, CommandOptions) {
   EXPECT_EQ(analyze.device, "rp2040");
   EXPECT_EQ(analyze.input, "1x140");
   EXPECT_EQ(analyze.classes, 5);
+  NAS_ASSERT_OK_AND_ASSIGN(Invocation policy, Parse({"policy", "3"}));
+  EXPECT_EQ(policy.top, 20);
+  NAS_ASSERT_OK_AND_ASSIGN(policy, Parse({"policy", "3", "--top", "1000"}));
+  EXPECT_EQ(policy.top, 1000);
 }
 
 TEST(ArgsTest, DoubleDashEndsOptions) {
@@ -99,6 +104,14 @@ TEST(ArgsTest, Errors) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("expected true or false")));
   EXPECT_THAT(Parse({"analyze", "x", "--device", "d", "--classes", "0"}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--classes")));
+  for (const char* top : {"0", "-3", "1001", "ten", "5x"}) {
+    EXPECT_THAT(Parse({"policy", "1", "--top", top}),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr(absl::StrCat("--top: expected an integer from 1 to 1000, got '",
+                                                top, "'"))));
+  }
+  EXPECT_THAT(Parse({"show", "1", "--top", "5"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'show' does not take --top")));
 }
 
 TEST(ArgsTest, ParseId) {
@@ -113,7 +126,7 @@ TEST(ArgsTest, ParseId) {
 TEST(ArgsTest, UsageListsEveryCommand) {
   const std::string usage = Usage();
   for (const char* command : {"submit", "watch", "list", "show", "trials", "pareto", "cancel",
-                              "export", "analyze"}) {
+                              "export", "policy", "analyze"}) {
     EXPECT_THAT(usage, HasSubstr(std::string("nasctl ") + command)) << command;
   }
 }

@@ -211,6 +211,47 @@ TEST_F(CommandsTest, ExportErrors) {
   EXPECT_THAT(bad_trial.err, HasSubstr("bad trial id (or 'best') 'first'"));
 }
 
+TEST_F(CommandsTest, PolicyShowsTheStateAndAsksForTop) {
+  service_.AddSearch(MakeSearch(3, v1::SEARCH_RUNNING, 1));
+  v1::PolicyState state;
+  state.set_policy("qlearning");
+  state.set_observed(5);
+  state.set_models(4);
+  state.set_epsilon(1);
+  state.set_q_entries(2);
+  v1::QValue* q = state.add_q_top();
+  q->set_state("d0 START |140");
+  q->set_action("TERMINATE");
+  q->set_q(0.55);
+  q->set_updates(2);
+  service_.SetPolicyState(3, state);
+  Result r = Nasctl({"policy", "3", "--top", "7"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(service_.last_policy().search_id(), 3);
+  EXPECT_EQ(service_.last_policy().top(), 7);
+  EXPECT_THAT(r.out, StartsWith("search 3: qlearning policy\n"));
+  EXPECT_THAT(r.out, HasSubstr("0.5500        2  d0 START |140  TERMINATE\n"));
+  Result json = Nasctl({"policy", "3", "--json"});
+  EXPECT_EQ(json.code, 0) << json.err;
+  EXPECT_EQ(service_.last_policy().top(), 20);
+  nlohmann::json doc = nlohmann::json::parse(json.out);
+  EXPECT_EQ(doc["policy"], "qlearning");
+  EXPECT_EQ(doc["q_top"][0]["action"], "TERMINATE");
+}
+
+TEST_F(CommandsTest, PolicyErrorsAreOneLine) {
+  Result unknown = Nasctl({"policy", "9"});
+  EXPECT_EQ(unknown.code, 1);
+  EXPECT_EQ(unknown.err, "nasctl: policy 9: search 9 not found\n");
+  Result bad_id = Nasctl({"policy", "nine"});
+  EXPECT_EQ(bad_id.code, 2);
+  EXPECT_EQ(bad_id.err, "nasctl: bad search id 'nine': expected a positive integer\n");
+  Result bad_top = Nasctl({"policy", "9", "--top", "-1"});
+  EXPECT_EQ(bad_top.code, 2);
+  EXPECT_EQ(bad_top.err, "nasctl: --top: expected an integer from 1 to 1000, got '-1'\n");
+  EXPECT_EQ(Nasctl({"policy"}).code, 2);
+}
+
 std::vector<v1::SearchProgress> Script(v1::SearchState final_state, int64_t id = 1) {
   std::vector<v1::SearchProgress> script(3);
   *script[0].mutable_search() = MakeSearch(id, v1::SEARCH_RUNNING, 0);

@@ -43,6 +43,11 @@ void TestSearchService::SetNextSearchId(int64_t id) {
   next_search_id_ = id;
 }
 
+void TestSearchService::SetPolicyState(int64_t search_id, v1::PolicyState state) {
+  absl::MutexLock lock(&mu_);
+  policies_[search_id] = std::move(state);
+}
+
 void TestSearchService::SetGetDelay(absl::Duration delay) {
   absl::MutexLock lock(&mu_);
   get_delay_ = delay;
@@ -66,6 +71,11 @@ v1::GetParetoFrontRequest TestSearchService::last_pareto() {
 v1::ExportModelRequest TestSearchService::last_export() {
   absl::MutexLock lock(&mu_);
   return last_export_;
+}
+
+v1::GetPolicyStateRequest TestSearchService::last_policy() {
+  absl::MutexLock lock(&mu_);
+  return last_policy_;
 }
 
 grpc::Status TestSearchService::FindSearch(int64_t id, v1::Search* search) {
@@ -196,6 +206,19 @@ grpc::Status TestSearchService::ExportModel(grpc::ServerContext*,
     return grpc::Status::OK;
   }
   return grpc::Status(grpc::StatusCode::NOT_FOUND, absl::StrCat("trial ", trial_id, " not found"));
+}
+
+grpc::Status TestSearchService::GetPolicyState(grpc::ServerContext*,
+                                               const v1::GetPolicyStateRequest* request,
+                                               v1::PolicyState* state) {
+  absl::MutexLock lock(&mu_);
+  last_policy_ = *request;
+  v1::Search search;
+  grpc::Status status = FindSearch(request->search_id(), &search);
+  if (!status.ok()) return status;
+  auto it = policies_.find(request->search_id());
+  if (it != policies_.end()) *state = it->second;
+  return grpc::Status::OK;
 }
 
 std::unique_ptr<grpc::Server> StartTestServer(TestSearchService* service,

@@ -33,6 +33,8 @@ class TestSearchService final : public v1::SearchService::Service {
   void RejectSubmissions(std::string message) ABSL_LOCKS_EXCLUDED(mu_);
   // The id SubmitSearch gives the next search (1 at first).
   void SetNextSearchId(int64_t id) ABSL_LOCKS_EXCLUDED(mu_);
+  // What GetPolicyState answers for the (added) search.
+  void SetPolicyState(int64_t search_id, v1::PolicyState state) ABSL_LOCKS_EXCLUDED(mu_);
   // GetSearch sleeps this long first (to trigger client deadlines).
   void SetGetDelay(absl::Duration delay) ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -40,6 +42,7 @@ class TestSearchService final : public v1::SearchService::Service {
   v1::ListTrialsRequest last_list_trials() ABSL_LOCKS_EXCLUDED(mu_);
   v1::GetParetoFrontRequest last_pareto() ABSL_LOCKS_EXCLUDED(mu_);
   v1::ExportModelRequest last_export() ABSL_LOCKS_EXCLUDED(mu_);
+  v1::GetPolicyStateRequest last_policy() ABSL_LOCKS_EXCLUDED(mu_);
 
   grpc::Status SubmitSearch(grpc::ServerContext*, const v1::SubmitSearchRequest*,
                             v1::Search*) override;
@@ -57,6 +60,8 @@ class TestSearchService final : public v1::SearchService::Service {
                               v1::GetParetoFrontResponse*) override;
   grpc::Status ExportModel(grpc::ServerContext*, const v1::ExportModelRequest*,
                            v1::ExportModelResponse*) override;
+  grpc::Status GetPolicyState(grpc::ServerContext*, const v1::GetPolicyStateRequest*,
+                              v1::PolicyState*) override;
 
  private:
   grpc::Status FindSearch(int64_t id, v1::Search* search) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -65,6 +70,7 @@ class TestSearchService final : public v1::SearchService::Service {
   std::map<int64_t, v1::Search> searches_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::Trial> trials_ ABSL_GUARDED_BY(mu_);
   std::map<int64_t, std::string> models_ ABSL_GUARDED_BY(mu_);
+  std::map<int64_t, v1::PolicyState> policies_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::SearchProgress> watch_script_ ABSL_GUARDED_BY(mu_);
   std::string reject_message_ ABSL_GUARDED_BY(mu_);
   int64_t next_search_id_ ABSL_GUARDED_BY(mu_) = 1;
@@ -73,6 +79,7 @@ class TestSearchService final : public v1::SearchService::Service {
   v1::ListTrialsRequest last_list_trials_ ABSL_GUARDED_BY(mu_);
   v1::GetParetoFrontRequest last_pareto_ ABSL_GUARDED_BY(mu_);
   v1::ExportModelRequest last_export_ ABSL_GUARDED_BY(mu_);
+  v1::GetPolicyStateRequest last_policy_ ABSL_GUARDED_BY(mu_);
 };
 
 // Starts `service` on 127.0.0.1:0; sets `*address` to "127.0.0.1:PORT".

@@ -154,5 +154,68 @@ TEST(ViewsTest, TrialEventLine) {
             "macs 2.00M CONV2D(8,k3,s1,p1) LINEAR(10)");
 }
 
+TEST(ViewsTest, PolicyStateOfQLearningShowsTheTopEntriesInOrder) {
+  v1::PolicyState state;
+  state.set_policy("qlearning");
+  state.set_observed(42);
+  state.set_models(40);
+  state.set_epsilon(0.9);
+  state.set_q_entries(1234);
+  v1::QValue* best = state.add_q_top();
+  best->set_state("d1 CONV2D k3 s1 c16 |14");
+  best->set_action("MAXPOOL2D k2 s2");
+  best->set_q(0.8125);
+  best->set_updates(12);
+  v1::QValue* next = state.add_q_top();
+  next->set_state("d0 START |28");
+  next->set_action("CONV2D k3 s1 c16");
+  next->set_q(0.71);
+  next->set_updates(3);
+  const std::vector<std::string> lines = absl::StrSplit(RenderPolicyState(7, state), '\n');
+  ASSERT_EQ(lines.size(), 9u);
+  EXPECT_EQ(lines[0], "search 7: qlearning policy");
+  EXPECT_EQ(lines[1], "  observed     42 results (40 models)");
+  EXPECT_EQ(lines[2], "  epsilon      0.9000");
+  EXPECT_EQ(lines[3], "  Q-table      1234 entries");
+  EXPECT_EQ(lines[4], "top 2 Q entries:");
+  EXPECT_EQ(lines[5], "     Q  UPDATES  STATE                    ACTION");
+  EXPECT_EQ(lines[6], "0.8125       12  d1 CONV2D k3 s1 c16 |14  MAXPOOL2D k2 s2");
+  EXPECT_EQ(lines[7], "0.7100        3  d0 START |28             CONV2D k3 s1 c16");
+  EXPECT_EQ(lines[8], "");
+}
+
+TEST(ViewsTest, PolicyStateOfEvolutionSortsThePopulationByFitness) {
+  v1::PolicyState state;
+  state.set_policy("evolution");
+  state.set_observed(9);
+  state.set_models(8);
+  state.set_mutation_rate(0.25);
+  const v1::Trial weak = TrainedTrial(31, 1, 0.5, 1000);
+  const v1::Trial strong = TrainedTrial(35, 5, 0.9, 1000);
+  for (const v1::Trial* t : {&weak, &strong}) {
+    v1::PopulationMember* m = state.add_population();
+    m->set_trial_id(t->id());
+    m->set_fitness(t->reward());
+    m->set_born(t->number());
+    *m->mutable_architecture() = t->architecture();
+  }
+  const std::string text = RenderPolicyState(2, state);
+  EXPECT_THAT(text, HasSubstr("search 2: evolution policy\n"));
+  EXPECT_THAT(text, HasSubstr("  mutation rate 0.2500\n"));
+  EXPECT_THAT(text, Not(HasSubstr("epsilon")));
+  EXPECT_THAT(text, Not(HasSubstr("Q-table")));
+  EXPECT_THAT(text, HasSubstr("population (2, fittest first):\n"
+                              "TRIAL  FITNESS  BORN  ARCHITECTURE\n"
+                              "   35   0.9000     5  CONV2D(8,k3,s1,p1) LINEAR(10)\n"
+                              "   31   0.5000     1  CONV2D(8,k3,s1,p1) LINEAR(10)\n"));
+}
+
+TEST(ViewsTest, PolicyStateOfRandomSearchIsShort) {
+  v1::PolicyState state;
+  state.set_policy("random");
+  EXPECT_EQ(RenderPolicyState(1, state),
+            "search 1: random policy\n  observed     0 results (0 models)\n");
+}
+
 }  // namespace
 }  // namespace nas::nasctl
