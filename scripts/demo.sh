@@ -36,33 +36,8 @@ die() { echo "demo: $*" >&2; exit 1; }
 
 [[ -f "$spec" ]] || die "no such spec file: $spec"
 
-# ---------------------------------------------------------------- clean-up
-pids=()
-pg_dir=""
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  if ((${#pids[@]} > 0)); then
-    echo "demo: stopping ${#pids[@]} processes" >&2
-    kill -TERM "${pids[@]}" 2>/dev/null || true
-    for _ in $(seq 50); do
-      alive=0
-      for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-      ((alive)) || break
-      sleep 0.2
-    done
-    kill -KILL "${pids[@]}" 2>/dev/null || true
-    wait "${pids[@]}" 2>/dev/null || true
-  fi
-  if [[ -n "$pg_dir" ]]; then
-    echo "demo: stopping PostgreSQL ($pg_dir)" >&2
-    scripts/pg_cluster.sh stop "$pg_dir" || true
-  fi
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+source scripts/lib/stack.sh
+stack_init demo
 
 # ------------------------------------------------------------------- build
 log "installing missing packages"
@@ -79,56 +54,32 @@ nasctl_bin=$build_dir/nasctl/nasctl
 
 # ---------------------------------------------------------------- services
 mkdir -p "$logs" "$run_dir" out
-rm -f "$run_dir"/controller.port "$model"
+rm -f "$model"
 
 # The socket path must stay under ~100 characters; fall back to /tmp when
 # the checkout lives deep in the file system.
 pg_dir=$root/.pg/demo
 if (( ${#pg_dir} > 70 )); then pg_dir=$(mktemp -d /tmp/tinynas-pg.XXXXXX); fi
 log "starting PostgreSQL in $pg_dir"
-scripts/pg_cluster.sh stop "$pg_dir" 2>/dev/null || true
-rm -rf "$pg_dir"
-db_uri=$(scripts/pg_cluster.sh start "$pg_dir")
-echo "database: $db_uri"
+stack_start_pg "$pg_dir"
+echo "database: $stack_db_uri"
 
 log "starting nas-controller"
-"$controller_bin" --listen=127.0.0.1:0 --port_file="$run_dir/controller.port" \
-  --db="$db_uri" --metrics_listen=127.0.0.1:0 --data_root="$root/data" \
-  >"$logs/controller.log" 2>&1 &
-pids+=($!)
-controller_pid=$!
-for _ in $(seq 300); do
-  [[ -s "$run_dir/controller.port" ]] && break
-  kill -0 "$controller_pid" 2>/dev/null ||
-    { tail -n 20 "$logs/controller.log" >&2; die "nas-controller exited, see $logs/controller.log"; }
-  sleep 0.2
-done
-[[ -s "$run_dir/controller.port" ]] || die "nas-controller did not start in 60 s"
-export TINYNAS_CONTROLLER=127.0.0.1:$(cat "$run_dir/controller.port")
+stack_start_controller "$controller_bin" "$stack_db_uri" "$run_dir/controller.port" \
+  "$logs/controller.log"
 echo "controller: $TINYNAS_CONTROLLER (log $logs/controller.log)"
 
 log "starting $num_workers workers ($threads threads each)"
-for i in $(seq "$num_workers"); do
-  "$worker_bin" --controller="$TINYNAS_CONTROLLER" --slots=1 --name="demo-worker-$i" \
-    --device=auto --threads="$threads" --metrics_listen=127.0.0.1:0 \
-    >"$logs/worker-$i.log" 2>&1 &
-  pids+=($!)
-  echo "worker demo-worker-$i: pid $! (log $logs/worker-$i.log)"
-done
+stack_start_workers "$worker_bin" "$num_workers" "$threads" demo-worker auto "$logs"
+echo "workers: demo-worker-1..$num_workers (logs $logs/worker-*.log)"
 
 # ------------------------------------------------------------------ search
 log "submitting $spec"
 search_json=$("$nasctl_bin" submit "$spec" --json)
 search_id=$("$python" -c 'import json,sys; print(json.load(sys.stdin)["id"])' <<<"$search_json")
 echo "search $search_id submitted; live progress:"
-# In the background + wait, so that a signal to this script runs the
-# clean-up at once instead of after the watch ends (bash defers traps until
-# a foreground command returns).
-"$nasctl_bin" watch "$search_id" &
-watch_pid=$!
-pids+=("$watch_pid")
 watch_status=0
-wait "$watch_pid" || watch_status=$?
+stack_run_bg "$nasctl_bin" watch "$search_id" || watch_status=$?
 
 log "search $search_id"
 "$nasctl_bin" show "$search_id"
