@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/architecture.h"
 #include "common/policy_spec.h"
 #include "common/reward.h"
 #include "common/search_space.h"
@@ -113,6 +114,7 @@ absl::Status EvolutionSearch::ApplyObservation(const v1::Trial& trial,
   }
   state_ = std::move(next);
   metrics_[trial.id()] = trial.metrics();
+  learnt_.insert(ArchitectureHash(trial.architecture()));
   DropFormerMembers();
   return absl::OkStatus();
 }
@@ -125,8 +127,10 @@ absl::Status EvolutionSearch::Restore(const StoredPolicy& stored) {
         "evolution: the stored policy state is not an evolution state");
   }
   absl::flat_hash_map<int64_t, v1::Metrics> metrics;
+  absl::flat_hash_set<std::string> learnt;
   for (const v1::Trial& trial : stored.observed) {
     metrics[trial.id()] = trial.metrics();
+    learnt.insert(ArchitectureHash(trial.architecture()));
   }
   for (const v1::PopulationMember& member : state.population()) {
     if (DrawsLambdas() && !metrics.contains(member.trial_id())) {
@@ -138,6 +142,7 @@ absl::Status EvolutionSearch::Restore(const StoredPolicy& stored) {
   }
   state_ = std::move(state);
   metrics_ = std::move(metrics);
+  learnt_ = std::move(learnt);
   DropFormerMembers();
   return absl::OkStatus();
 }
@@ -162,6 +167,16 @@ v1::PolicyState EvolutionSearch::Describe(int /*top_q*/) const {
 }
 
 absl::StatusOr<v1::Architecture> EvolutionSearch::ProposeFresh(
+    std::mt19937_64& rng) const {
+  NAS_ASSIGN_OR_RETURN(v1::Architecture arch, Draw(rng));
+  for (int draw = 1;
+       draw < kMaxDraws && learnt_.contains(ArchitectureHash(arch)); ++draw) {
+    NAS_ASSIGN_OR_RETURN(arch, Draw(rng));
+  }
+  return arch;
+}
+
+absl::StatusOr<v1::Architecture> EvolutionSearch::Draw(
     std::mt19937_64& rng) const {
   if (state_.population_size() < population_size_) {
     return SampleArchitecture(spec_.space(), spec_.dataset().input_shape(),

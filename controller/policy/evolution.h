@@ -3,9 +3,11 @@
 
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "controller/policy/mutations.h"
 #include "controller/policy/search_strategy.h"
 
@@ -28,8 +30,12 @@ namespace nas::controller {
 //   mutation and then further ones, each with probability rate (at most
 //   kMaxExtraMutations); rate decays linearly from mutation_rate (default
 //   0.5) at 0 models to 0 at budget.max_trials models.
-// All randomness comes from DeriveSeed(spec seed, i), so a proposal depends
-// only on the spec, the position and the population. Proposals are
+// New networks first: a fresh sample or a child whose architecture the
+// search has already learnt from (a repeat would only replay its stored
+// result as a CACHED trial, spending budget on nothing new) is drawn again,
+// up to kMaxDraws draws in all; the last draw stands. All randomness comes
+// from DeriveSeed(spec seed, i), so a proposal depends only on the spec, the
+// position, the population and the set of architectures learnt from. Proposals are
 // asynchronous: every proposal made while children are still training comes
 // from the current population.
 //
@@ -50,8 +56,8 @@ namespace nas::controller {
 // observed, models, population with trial ids, architectures, fitness and
 // ages, and for "worst" the mutation rate of the next child), written with
 // the result that changed it. The members' metrics, needed only to draw
-// lambdas, are kept in memory and rebuilt by Restore from the observed
-// trials by trial id. Not thread-safe (see SearchStrategy); holds copies of
+// lambdas, and the hashes of every observed architecture are kept in memory
+// and rebuilt by Restore from the observed trials. Not thread-safe (see SearchStrategy); holds copies of
 // the spec and the device profile.
 class EvolutionSearch : public SearchStrategy {
  public:
@@ -80,10 +86,14 @@ class EvolutionSearch : public SearchStrategy {
   bool removes_worst() const { return removes_worst_; }
 
   static constexpr int kMaxExtraMutations = 16;
+  // Draws per proposal while they repeat a learnt architecture.
+  static constexpr int kMaxDraws = 8;
 
  private:
   // A proposal past the seed architectures (see ProposeEach).
   absl::StatusOr<v1::Architecture> ProposeFresh(std::mt19937_64& rng) const;
+  // One draw: a sample while the population fills, else a child.
+  absl::StatusOr<v1::Architecture> Draw(std::mt19937_64& rng) const;
   absl::StatusOr<v1::Architecture> Evolve(std::mt19937_64& rng) const;
   // Index in the population of the fittest of `candidates` (indices).
   absl::StatusOr<int> Fittest(const std::vector<int>& candidates,
@@ -106,6 +116,8 @@ class EvolutionSearch : public SearchStrategy {
   v1::PolicyState state_;
   // Metrics of the current members, by trial id (draw_lambdas only).
   absl::flat_hash_map<int64_t, v1::Metrics> metrics_;
+  // ArchitectureHash of every observed trial's architecture.
+  absl::flat_hash_set<std::string> learnt_;
 };
 
 }  // namespace nas::controller

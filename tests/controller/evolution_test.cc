@@ -271,6 +271,29 @@ TEST(EvolutionTest, PrepareDoesNotChangeThePolicy) {
                        HasSubstr("observation 4")));
 }
 
+// A child that the search has already learnt from would only replay its
+// stored result (a CACHED trial that spends budget on nothing new): the
+// policy draws again. Undoing an earlier edit is a common mutation, so over
+// 80 children a policy without the redraw repeats several networks.
+TEST(EvolutionTest, ProposesNetworksNotLearntYet) {
+  NAS_ASSERT_OK_AND_ASSIGN(
+      const v1::SearchSpec spec,
+      EvoSpec(200, "evolution: {population: 3, sample: 3}\n"));
+  auto search = NewSearch(spec);
+  AddFarApartMembers(spec, {0.3, 0.9, 0.6}, *search);
+  std::set<std::string> learnt;
+  for (const v1::Architecture& a : FarApartMembers(spec)) {
+    learnt.insert(ArchitectureHash(a));
+  }
+  int repeats = 0;
+  for (int64_t id = 4; id < 84; ++id) {
+    NAS_ASSERT_OK_AND_ASSIGN(auto child, search->Propose({1, id - 1}, 1));
+    repeats += !learnt.insert(ArchitectureHash(child[0])).second;
+    Observe(*search, Result(id, child[0], 0.5 + 0.01 * (id % 7)));
+  }
+  EXPECT_EQ(repeats, 0);
+}
+
 // Two members: X accurate but filling the flash, Y small but less accurate.
 // The fixed lambdas (all 1) always prefer Y; lambdas drawn per selection
 // sometimes prefer X.
