@@ -242,9 +242,16 @@ bool LooksLikeYaml(absl::string_view text) {
 absl::StatusOr<v1::Architecture> ParseArchitecture(absl::string_view text) {
   text = absl::StripAsciiWhitespace(text);
   if (text.empty()) return absl::InvalidArgumentError("architecture: empty");
-  if (IsIntegerEncoding(text)) return ParseIntegerList(text);
-  if (LooksLikeYaml(text)) return ParseYamlForm(text);
-  return ParseTextForm(text);
+  absl::StatusOr<v1::Architecture> arch =
+      IsIntegerEncoding(text) ? ParseIntegerList(text)
+      : LooksLikeYaml(text)   ? ParseYamlForm(text)
+                              : ParseTextForm(text);
+  // "," or "[]" hold no layer: refused like empty text, since the empty
+  // network has no text form to print and parse back.
+  if (arch.ok() && arch->layers_size() == 0) {
+    return absl::InvalidArgumentError("architecture: no layers");
+  }
+  return arch;
 }
 
 }  // namespace nas

@@ -333,5 +333,16 @@ TEST(ArchitectureTest, ParseErrorsNameTheEntry) {
   EXPECT_THAT(ParseArchitecture("  "), Not(nas::testing::IsOk()));
 }
 
+// Found by fuzz/architecture_fuzz: separators or an empty list alone parsed
+// as a network of no layers, which prints as "" and does not parse back.
+TEST(ArchitectureTest, TextWithoutLayersIsRefused) {
+  for (const char* text : {",", ",,", " , ", "[]", "layers: []"}) {
+    EXPECT_THAT(ParseArchitecture(text),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("architecture: no layers")))
+        << "'" << text << "'";
+  }
+}
+
 }  // namespace
 }  // namespace nas
