@@ -22,6 +22,7 @@ namespace nas {
 inline constexpr int kMaxLayers = 64;
 inline constexpr int kMaxChannels = 4096;   // conv `out`
 inline constexpr int kMaxFeatures = 65536;  // LINEAR `out`
+inline constexpr int kMaxWindow = 1024;     // kernel and stride
 
 // One layer with the shapes around it (no batch dimension). `layer` is in
 // canonical form.
@@ -45,7 +46,8 @@ v1::Architecture CanonicalArchitecture(const v1::Architecture& arch);
 // a rank>1 input; output size is floor((in + 2p - k) / s) + 1; the network
 // must end with LINEAR(out=num_classes) optionally followed by SOFTMAX;
 // SOFTMAX only last; at most kMaxLayers layers; 0 < out <= kMaxChannels
-// (conv) / kMaxFeatures (LINEAR); kernel > 0; stride >= 0; 0 <= padding <
+// (conv) / kMaxFeatures (LINEAR); 0 < kernel <= kMaxWindow; 0 <= stride <=
+// kMaxWindow; 0 <= padding <
 // kernel (pooling: padding <= kernel / 2, as LibTorch requires);
 // dropout_rate in [0, 1); DEPTHWISE_* `out` must be 0 or the input channels.
 // After a layer whose output shape cannot be computed, later layers are still

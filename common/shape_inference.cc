@@ -34,20 +34,21 @@ class Problems {
 // Kernel, stride and padding of a conv or pooling layer.
 void CheckWindowValues(int i, const v1::Layer& layer, Problems* problems) {
   const LayerType type = layer.type();
-  if (layer.kernel() <= 0) {
+  if (layer.kernel() <= 0 || layer.kernel() > kMaxWindow) {
     problems->Add(i, type,
-                  absl::StrCat("kernel ", layer.kernel(), " must be > 0"));
+                  absl::StrCat("kernel ", layer.kernel(), " must be in 1..",
+                               kMaxWindow));
   }
-  if (layer.stride() < 0) {
-    problems->Add(
-        i, type,
-        absl::StrCat("stride ", layer.stride(), " must be >= 0 (0 = default)"));
+  if (layer.stride() < 0 || layer.stride() > kMaxWindow) {
+    problems->Add(i, type,
+                  absl::StrCat("stride ", layer.stride(), " must be in 0..",
+                               kMaxWindow, " (0 = default)"));
   }
   if (layer.padding() < 0) {
     problems->Add(i, type,
                   absl::StrCat("padding ", layer.padding(), " must be >= 0"));
   } else if (IsPoolingLayer(type) && layer.kernel() > 0 &&
-             2 * layer.padding() > layer.kernel()) {
+             int64_t{2} * layer.padding() > layer.kernel()) {
     // LibTorch refuses pooling padding above half the kernel.
     problems->Add(
         i, type,
@@ -108,7 +109,7 @@ std::optional<v1::TensorShape> SlidingWindowShape(int i, const v1::Layer& layer,
   out.add_dims(channels);
   std::vector<int64_t> padded;
   for (int d = 1; d < in.dims_size(); ++d) {
-    padded.push_back(in.dims(d) + 2 * layer.padding());
+    padded.push_back(in.dims(d) + int64_t{2} * layer.padding());
   }
   for (int64_t size : padded) {
     if (size < layer.kernel()) {

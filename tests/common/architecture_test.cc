@@ -139,7 +139,7 @@ TEST(ArchitectureTest, ReportsEveryProblem) {
       status,
       StatusIs(absl::StatusCode::kInvalidArgument,
                AllOf(HasSubstr("layer 0 (CONV2D): out 0 must be in 1..4096"),
-                     HasSubstr("layer 2 (MAXPOOL2D): kernel 0 must be > 0"),
+                     HasSubstr("layer 2 (MAXPOOL2D): kernel 0 must be in 1..1024"),
                      HasSubstr("layer 3 (DROPOUT): dropout_rate 1.5"),
                      HasSubstr("layer 4 (SOFTMAX): only allowed as the last"),
                      HasSubstr("layer 5 (LINEAR): the classifier must have "
@@ -147,6 +147,24 @@ TEST(ArchitectureTest, ReportsEveryProblem) {
   // One problem per line.
   EXPECT_EQ(std::count(status.message().begin(), status.message().end(), '\n'),
             4);
+}
+
+// Found by fuzz/architecture_fuzz: twice a padding near INT32_MAX overflowed
+// (undefined behaviour) before it was compared with the kernel; windows
+// larger than any input are now refused by value.
+TEST(ArchitectureTest, HugeWindowValuesAreProblemsNotOverflows) {
+  EXPECT_THAT(InferShapes(Arch("MAXPOOL2D(k3,p2000000000) LINEAR(10)"), kMnist,
+                          10),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("padding 2000000000 must be at most half the "
+                                 "kernel 3")));
+  EXPECT_THAT(
+      InferShapes(Arch("CONV2D(8,k2147483647,s2000000000,p2000000000) "
+                       "LINEAR(10)"),
+                  kMnist, 10),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("kernel 2147483647 must be in 1..1024"),
+                     HasSubstr("stride 2000000000 must be in 0..1024"))));
 }
 
 TEST(ArchitectureTest, RankAndEndingErrors) {
