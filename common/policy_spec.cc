@@ -105,7 +105,7 @@ void FillPolicyDefaults(v1::SearchSpec* spec) {
     if (!q->has_discount()) q->set_discount(1.0);
     if (!q->has_initial_q()) q->set_initial_q(0.5);
     if (!q->has_replay_per_model()) q->set_replay_per_model(128);
-    if (q->size_bins_size() == 0 && spec->dataset().input_shape().dims_size()) {
+    if (q->size_bins_size() == 0) {
       for (int32_t bin : DefaultSizeBins(spec->dataset().input_shape())) {
         q->add_size_bins(bin);
       }

@@ -32,8 +32,8 @@ int DefaultSample(int population);
 // (qlearning: learning_rate 0.01, discount 1, initial_q 0.5,
 // replay_per_model 128, the default schedule and size bins; evolution:
 // population, sample, remove "oldest", mutation_rate 0.5). Needs the
-// budget, and the data set's input shape for the size bins (left empty
-// when unknown).
+// budget, and the data set's input shape for the size bins ({1} when the
+// shape is unknown).
 void FillPolicyDefaults(v1::SearchSpec* spec);
 
 // Appends one line per problem: unknown policy, a section given for a

@@ -122,9 +122,16 @@ absl::StatusOr<ReportAck> TrialDispatcher::Report(
     const v1::TrialResult& result) {
   NAS_RETURN_IF_ERROR(ValidateTrialResult(result));
   NAS_ASSIGN_OR_RETURN(v1::Trial trial, store_->GetTrial(trial_id));
+  // The outcome depends only on the spec and the device, which a reloaded
+  // context shares: computed once for every attempt.
+  NAS_ASSIGN_OR_RETURN(std::shared_ptr<SearchContext> context,
+                       contexts_->Get(trial.search_id()));
+  NAS_ASSIGN_OR_RETURN(const TrialOutcome outcome,
+                       MakeOutcome(*context, trial, result, worker_id));
+  context.reset();
   absl::StatusOr<CompletionResult> completed;
   for (int attempt = 1; attempt <= kCompleteAttempts; ++attempt) {
-    completed = Complete(trial, worker_id, lease_id, result);
+    completed = Complete(trial, worker_id, lease_id, outcome);
     if (!absl::IsAborted(completed.status())) break;
     LOG(WARNING) << "trial " << trial_id << ": recording attempt " << attempt
                  << " aborted: " << completed.status();
@@ -150,11 +157,9 @@ absl::StatusOr<ReportAck> TrialDispatcher::Report(
 
 absl::StatusOr<CompletionResult> TrialDispatcher::Complete(
     const v1::Trial& trial, int64_t worker_id, const std::string& lease_id,
-    const v1::TrialResult& result) {
+    const TrialOutcome& outcome) {
   NAS_ASSIGN_OR_RETURN(std::shared_ptr<SearchContext> context,
                        contexts_->Get(trial.search_id()));
-  NAS_ASSIGN_OR_RETURN(TrialOutcome outcome,
-                       MakeOutcome(*context, trial, result, worker_id));
   // The result and what the policy learns from it commit together.
   return context->RunObserved<CompletionResult>(
       [&](const PolicyObserver& observe) {

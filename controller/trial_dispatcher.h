@@ -70,11 +70,12 @@ class TrialDispatcher {
 
  private:
   absl::StatusOr<v1::TrialTask> MakeTask(const LeasedTrial& leased);
-  // Records the result with the search's policy observing; one attempt.
+  // Records the outcome with the search's policy observing; one attempt,
+  // with the search's current context (a fresh one after a drop).
   absl::StatusOr<CompletionResult> Complete(const v1::Trial& trial,
                                             int64_t worker_id,
                                             const std::string& lease_id,
-                                            const v1::TrialResult& result);
+                                            const TrialOutcome& outcome);
   absl::StatusOr<TrialOutcome> MakeOutcome(const SearchContext& context,
                                            const v1::Trial& trial,
                                            const v1::TrialResult& result,

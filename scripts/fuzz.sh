@@ -21,11 +21,7 @@ build_dir=${TINYNAS_FUZZ_BUILD_DIR:-build-fuzz}
 jobs=${TINYNAS_JOBS:-$(nproc)}
 targets=(spec_fuzz architecture_fuzz cost_model_fuzz)
 
-command -v clang++ >/dev/null || {
-  echo "fuzz: installing clang" >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y clang >/dev/null
-}
-scripts/install_deps.sh >/dev/null
+scripts/install_deps.sh clang >/dev/null
 CC=clang CXX=clang++ cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DTINYNAS_FUZZ=ON -DTINYNAS_BUILD_WORKER=OFF -DTINYNAS_BUILD_TESTS=OFF >/dev/null
 cmake --build "$build_dir" --target "${targets[@]}" -j"$jobs" >/dev/null

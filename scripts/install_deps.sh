@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package tinynas needs to build, test, run the demo
-# and the benchmarks. Idempotent: does nothing when all are present.
+# and the benchmarks, plus the packages named as arguments (what one script
+# alone needs: python3-matplotlib for bench/learning, clang for fuzzing).
+# Idempotent: does nothing when all are present.
+#
+#   scripts/install_deps.sh [PACKAGE...]
 set -euo pipefail
 
 PACKAGES=(
@@ -12,6 +16,7 @@ PACKAGES=(
   postgresql postgresql-client
   dataset-fashion-mnist python3 python3-torch python3-numpy python3-yaml
   curl
+  "$@"
 )
 
 missing=()

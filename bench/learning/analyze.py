@@ -210,7 +210,7 @@ def mean_band(runs, ds, seeds, policy):
         return np.nanmean(m, axis=0), np.nanmin(m, axis=0), np.nanmax(m, axis=0)
 
 
-def print_summary(tables, datasets, policies):
+def print_summary(summaries, datasets, policies):
     print("\n== summary (per data set and policy; T = counted trials to reach random's final "
           "best of the same seed, trained = the same without cached repeats, R = random's "
           "trials to its own final best)")
@@ -218,10 +218,9 @@ def print_summary(tables, datasets, policies):
           f"{'mean T':>7} {'median T/R':>10} {'T/R<=0.5':>8} {'T/budget':>8}")
     for ds in datasets:
         for policy in policies:
-            rows = tables[ds].get(policy)
-            if not rows:
+            s = summaries[ds].get(policy)
+            if s is None:
                 continue
-            s = summarise(rows)
             med = "not reached" if s["median_trials"] is None else f"{s['median_trials']:g}"
             mean = "n/a" if s["mean_trials"] is None else f"{s['mean_trials']:.1f}"
             trained = "-" if s["median_trained"] is None else f"{s['median_trained']:g}"
@@ -235,10 +234,9 @@ def print_summary(tables, datasets, policies):
           "needed to reach it, is the stricter figure above)")
     for ds in datasets:
         for policy in policies:
-            rows = tables[ds].get(policy)
-            if policy == "random" or not rows:
+            s = summaries[ds].get(policy)
+            if policy == "random" or s is None:
                 continue
-            s = summarise(rows)
             half = s["median_half_random"]
             ok = s["median_trials"] is not None and s["median_trials"] <= half
             how = ("never reached it in most seeds" if s["median_trials"] is None
@@ -291,10 +289,12 @@ def main(argv):
     for ds in datasets:
         tables[ds] = analyze_dataset(runs, ds, seeds_of[ds], policies)
         print_dataset(ds, tables[ds], runs, seeds_of[ds], policies)
-    print_summary(tables, datasets, policies)
+    summaries = {ds: {p: summarise(rows) for p, rows in t.items() if rows}
+                 for ds, t in tables.items()}
+    print_summary(summaries, datasets, policies)
     paths = plot(runs, datasets, seeds_of, policies, out_dir)
     with open(os.path.join(out_dir, "summary.json"), "w") as f:
-        json.dump({ds: {p: {"runs": rows, "summary": summarise(rows)}
+        json.dump({ds: {p: {"runs": rows, "summary": summaries[ds][p]}
                         for p, rows in t.items() if rows} for ds, t in tables.items()},
                   f, indent=2)
     print(f"\nwrote {', '.join(paths)}")

@@ -13,7 +13,7 @@
 # same network gets the same score whichever policy proposes it (a cached
 # trial counts against the budget like a trained one).
 #
-# Installs python3-matplotlib if missing, builds nas-controller, nas-worker
+# Installs python3-matplotlib if missing (scripts/install_deps.sh), builds nas-controller, nas-worker
 # and nasctl (Release), and stops everything it started on exit, also on
 # failure or Ctrl-C. Exit status 0 when every search SUCCEEDED and the
 # analysis ran (whether the policies met the goal is in the report).
@@ -68,11 +68,7 @@ stack_init bench/learning
 stack_remove_pg=1
 
 # ------------------------------------------------------------ requirements
-if ! "$python" -c 'import matplotlib, numpy' 2>/dev/null; then
-  note "installing python3-matplotlib and python3-numpy"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y python3-matplotlib python3-numpy \
-    >/dev/null || die "apt-get install python3-matplotlib failed"
-fi
+scripts/install_deps.sh python3-matplotlib || die "installing the packages failed"
 controller_bin=$build_dir/controller/nas-controller
 worker_bin=$build_dir/worker/nas-worker
 nasctl_bin=$build_dir/nasctl/nasctl
@@ -124,11 +120,10 @@ policy_options() {
   case "$policy" in
     qlearning)
       if [[ -n ${BENCH_QLEARNING:-} ]]; then echo "qlearning: $BENCH_QLEARNING"; return; fi
-      local n1=$(( n / 4 > 0 ? n / 4 : 1 ))
-      local n2=$(( n / 4 > 0 ? n / 4 : 1 ))
-      local n3=$(( n - n1 - n2 > 0 ? n - n1 - n2 : 1 ))
-      echo "qlearning: {epsilon_schedule: [{epsilon: 1.0, models: $n1}," \
-        "{epsilon: 0.5, models: $n2}, {epsilon: 0.3, models: $n3}]," \
+      local quarter=$(( n / 4 > 0 ? n / 4 : 1 ))
+      local rest=$(( n - 2 * quarter > 0 ? n - 2 * quarter : 1 ))
+      echo "qlearning: {epsilon_schedule: [{epsilon: 1.0, models: $quarter}," \
+        "{epsilon: 0.5, models: $quarter}, {epsilon: 0.3, models: $rest}]," \
         "learning_rate: 0.1, replay_per_model: 64}"
       ;;
     evolution)
@@ -172,16 +167,16 @@ run_search() {  # DATASET SEED POLICY
     die "$tag: nasctl show $id failed"
   nasctl --json trials "$id" >"$out/$tag.trials.json" ||
     die "$tag: nasctl trials $id failed"
-  local state
-  state=$(json_field "$out/$tag.search.json" 'd["search"]["state"]')
+  # State, message and the summary line from one read of the search.
+  local state message summary
+  IFS=$'\t' read -r state message summary < <(json_field "$out/$tag.search.json" \
+    '"\t".join([d["search"]["state"], d["search"].get("message", "").replace("\t", " ").replace("\n", " ") or "-", "%s done (%s cached, %s failed, %s infeasible), best reward %.4f" % (d["search"]["trials_done"], d["search"]["trials_cached"], d["search"]["trials_failed"], d["search"]["trials_infeasible"], d["search"]["best_reward"])])')
   if ((watch_rc != 0)) || [[ $state != SEARCH_SUCCEEDED ]]; then
-    die "$tag: search $id ended $state: $(json_field "$out/$tag.search.json" 'd["search"]["message"]')"
+    die "$tag: search $id ended $state: $message"
   fi
   local secs=$((SECONDS - start))
   printf '%s\t%s\t%s\t%s\t%s\n' "$ds" "$seed" "$policy" "$id" "$secs" >>"$out/runs.tsv"
-  note "$(printf '%-14s seed %-3s %-10s search %-4s %5d s  %s' "$ds" "$seed" "$policy" "$id" "$secs" \
-    "$(json_field "$out/$tag.search.json" \
-      '"%s done (%s cached, %s failed, %s infeasible), best reward %.4f" % (d["search"]["trials_done"], d["search"]["trials_cached"], d["search"]["trials_failed"], d["search"]["trials_infeasible"], d["search"]["best_reward"])')")"
+  note "$(printf '%-14s seed %-3s %-10s search %-4s %5d s  %s' "$ds" "$seed" "$policy" "$id" "$secs" "$summary")"
 }
 
 printf 'dataset\tseed\tpolicy\tsearch_id\twall_s\n' >"$out/runs.tsv"

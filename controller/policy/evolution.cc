@@ -15,22 +15,12 @@ namespace {
 
 constexpr char kPolicy[] = "evolution";
 
-int PopulationSize(const v1::SearchSpec& spec) {
-  const v1::EvolutionSpec& evo = spec.evolution();
-  if (evo.has_population() && evo.population() > 0) return evo.population();
-  return DefaultPopulation(spec.budget().max_trials());
-}
-
-int SampleSize(const v1::SearchSpec& spec, int population) {
-  const v1::EvolutionSpec& evo = spec.evolution();
-  if (evo.has_sample() && evo.sample() > 0) return evo.sample();
-  return DefaultSample(population);
-}
-
-double MutationRate(const v1::SearchSpec& spec) {
-  const v1::EvolutionSpec& evo = spec.evolution();
-  return evo.has_mutation_rate() ? std::clamp(evo.mutation_rate(), 0.0, 1.0)
-                                 : 0.5;
+// The spec with every evolution default filled (a spec that did not go
+// through CompleteSearchSpec still works).
+v1::SearchSpec WithEvolutionDefaults(v1::SearchSpec spec) {
+  spec.set_policy(kPolicy);
+  FillPolicyDefaults(&spec);
+  return spec;
 }
 
 // Uniform in (0, 1]: a lambda is never 0.
@@ -55,14 +45,14 @@ int Victim(const v1::PolicyState& state, bool worst) {
 
 EvolutionSearch::EvolutionSearch(const v1::SearchSpec& completed_spec,
                                  const v1::DeviceProfile& device)
-    : spec_(completed_spec),
+    : spec_(WithEvolutionDefaults(completed_spec)),
       device_(device),
-      mutator_(completed_spec.space(), completed_spec.dataset().input_shape(),
-               completed_spec.dataset().num_classes()),
-      population_size_(PopulationSize(completed_spec)),
-      sample_size_(SampleSize(completed_spec, population_size_)),
-      removes_worst_(completed_spec.evolution().remove() == "worst"),
-      mutation_rate_(MutationRate(completed_spec)),
+      mutator_(spec_.space(), spec_.dataset().input_shape(),
+               spec_.dataset().num_classes()),
+      population_size_(spec_.evolution().population()),
+      sample_size_(spec_.evolution().sample()),
+      removes_worst_(spec_.evolution().remove() == "worst"),
+      mutation_rate_(spec_.evolution().mutation_rate()),
       state_(FreshState()) {}
 
 absl::StatusOr<std::vector<v1::Architecture>> EvolutionSearch::Propose(
@@ -113,9 +103,11 @@ absl::Status EvolutionSearch::ApplyObservation(const v1::Trial& trial,
         " is not an evolution state at observation ", write.observed_seq));
   }
   state_ = std::move(next);
-  metrics_[trial.id()] = trial.metrics();
+  if (DrawsLambdas()) {
+    metrics_[trial.id()] = trial.metrics();
+    DropFormerMembers();
+  }
   learnt_.insert(ArchitectureHash(trial.architecture()));
-  DropFormerMembers();
   return absl::OkStatus();
 }
 
@@ -129,7 +121,7 @@ absl::Status EvolutionSearch::Restore(const StoredPolicy& stored) {
   absl::flat_hash_map<int64_t, v1::Metrics> metrics;
   absl::flat_hash_set<std::string> learnt;
   for (const v1::Trial& trial : stored.observed) {
-    metrics[trial.id()] = trial.metrics();
+    if (DrawsLambdas()) metrics[trial.id()] = trial.metrics();
     learnt.insert(ArchitectureHash(trial.architecture()));
   }
   for (const v1::PopulationMember& member : state.population()) {
@@ -143,7 +135,7 @@ absl::Status EvolutionSearch::Restore(const StoredPolicy& stored) {
   state_ = std::move(state);
   metrics_ = std::move(metrics);
   learnt_ = std::move(learnt);
-  DropFormerMembers();
+  if (DrawsLambdas()) DropFormerMembers();
   return absl::OkStatus();
 }
 
@@ -259,12 +251,13 @@ bool EvolutionSearch::DrawsLambdas() const {
 }
 
 void EvolutionSearch::DropFormerMembers() {
-  absl::flat_hash_map<int64_t, v1::Metrics> kept;
+  absl::flat_hash_set<int64_t> members;
   for (const v1::PopulationMember& member : state_.population()) {
-    auto it = metrics_.find(member.trial_id());
-    if (it != metrics_.end()) kept[member.trial_id()] = it->second;
+    members.insert(member.trial_id());
   }
-  metrics_ = std::move(kept);
+  absl::erase_if(metrics_, [&members](const auto& entry) {
+    return !members.contains(entry.first);
+  });
 }
 
 }  // namespace nas::controller

@@ -114,7 +114,8 @@ class EvolutionSearch : public SearchStrategy {
   const bool removes_worst_;
   const double mutation_rate_;
   v1::PolicyState state_;
-  // Metrics of the current members, by trial id (draw_lambdas only).
+  // Metrics of the current members, by trial id (filled with draw_lambdas
+  // only: nothing else reads them).
   absl::flat_hash_map<int64_t, v1::Metrics> metrics_;
   // ArchitectureHash of every observed trial's architecture.
   absl::flat_hash_set<std::string> learnt_;

@@ -88,18 +88,6 @@ std::vector<v1::QValue> QTable::Top(int n) const {
 QTableOverlay::QTableOverlay(const QTable* base, double initial_q)
     : base_(base), initial_q_(initial_q) {}
 
-QEntry QTableOverlay::Current(absl::string_view state,
-                              absl::string_view action) const {
-  if (const QEntry* changed = changes_.Find(state, action)) return *changed;
-  if (const QEntry* stored = base_->Find(state, action)) return *stored;
-  return QEntry{initial_q_, 0};
-}
-
-double QTableOverlay::Value(absl::string_view state,
-                            absl::string_view action) const {
-  return Current(state, action).q;
-}
-
 double QTableOverlay::MaxValue(absl::string_view state,
                                const std::vector<std::string>& actions) const {
   // One state lookup per table, then one per action: this is the inner loop
@@ -118,12 +106,17 @@ double QTableOverlay::MaxValue(absl::string_view state,
 
 void QTableOverlay::Update(absl::string_view state, absl::string_view action,
                            double target, double alpha) {
-  const bool known = changes_.Find(state, action) != nullptr ||
-                     base_->Find(state, action) != nullptr;
-  QEntry entry = Current(state, action);
+  // One lookup per table: this is the inner loop of experience replay.
+  QEntry entry{initial_q_, 0};
+  if (const QEntry* changed = changes_.Find(state, action)) {
+    entry = *changed;
+  } else if (const QEntry* stored = base_->Find(state, action)) {
+    entry = *stored;
+  } else {
+    ++added_;
+  }
   entry.q = (1 - alpha) * entry.q + alpha * target;
   ++entry.updates;
-  if (!known) ++added_;
   changes_.Set(state, action, entry);
 }
 

@@ -57,8 +57,6 @@ class QTableOverlay {
  public:
   QTableOverlay(const QTable* base, double initial_q);
 
-  // The current value of (state, action): changed, stored or initial.
-  double Value(absl::string_view state, absl::string_view action) const;
   // The highest Value of (state, a) over `actions` (non-empty).
   double MaxValue(absl::string_view state,
                   const std::vector<std::string>& actions) const;
@@ -73,8 +71,6 @@ class QTableOverlay {
   int64_t size() const { return base_->size() + added_; }
 
  private:
-  QEntry Current(absl::string_view state, absl::string_view action) const;
-
   const QTable* base_;
   const double initial_q_;
   QTable changes_;

@@ -21,7 +21,6 @@ constexpr char kPolicyName[] = "qlearning";
 v1::SearchSpec WithQLearningDefaults(v1::SearchSpec spec) {
   spec.set_policy(kPolicyName);
   FillPolicyDefaults(&spec);
-  if (spec.qlearning().size_bins_size() == 0) spec.mutable_qlearning()->add_size_bins(1);
   return spec;
 }
 

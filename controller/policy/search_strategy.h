@@ -91,7 +91,9 @@ class SearchStrategy {
   // kDataLoss when the stored state cannot be read.
   virtual absl::Status Restore(const StoredPolicy& stored) = 0;
 
-  // The state as nasctl shows it; q_top holds the `top_q` highest entries.
+  // The state in memory, as a v1::PolicyState; q_top holds the `top_q`
+  // highest entries. (GetPolicyState reads the stored state instead, so
+  // that finished searches need no policy in memory.)
   virtual v1::PolicyState Describe(int top_q) const = 0;
 };
 

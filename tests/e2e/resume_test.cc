@@ -7,7 +7,6 @@
 // restores); at the end the search must have every trial accounted for: none
 // lost, none counted twice.
 #include <signal.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <iostream>

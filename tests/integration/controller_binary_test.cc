@@ -1,12 +1,9 @@
 // The nas-controller binary as a subprocess: flags, a database it cannot
 // reach, health checking, reflection, metrics and a graceful SIGTERM.
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 #include <string>
 #include <vector>
 

@@ -2,8 +2,6 @@
 // the controller's SearchService, see its header) over real gRPC on port 0.
 #include "nasctl/commands.h"
 
-#include <sys/socket.h>
-#include <netinet/in.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -17,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/integration/subprocess.h"
 #include "tests/nasctl/test_search_service.h"
 
 namespace nas::nasctl {
@@ -357,26 +356,13 @@ TEST_F(CommandsTest, SlowControllerHitsTheDeadline) {
   EXPECT_THAT(r.err, HasSubstr("no answer from the controller at " + address_ + " within 200ms"));
 }
 
-// A port nothing listens on: bind an ephemeral port, then close it.
-int UnusedPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 TEST(UnreachableControllerTest, FailsFastWithOneLine) {
   std::ostringstream out, err;
   Environment env;
   env.out = &out;
   env.err = &err;
   env.now_ms = [] { return kNowMs; };
-  const std::string address = absl::StrCat("127.0.0.1:", UnusedPort());
+  const std::string address = absl::StrCat("127.0.0.1:", ::nas::testing::FreeTcpPort());
   const absl::Time start = absl::Now();
   const int code = RunNasctl({"--controller", address, "--timeout", "3", "list"}, env);
   EXPECT_LT(absl::Now() - start, absl::Seconds(4));
