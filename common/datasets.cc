@@ -116,6 +116,11 @@ void CheckCustom(const v1::DatasetSpec& d, Problems* problems) {
         "num_classes"));
     return;
   }
+  if (!v1::DatasetFormat_IsValid(d.format())) {
+    problems->Invalid(absl::StrCat("dataset.format: unknown format ",
+                                   d.format(), " (idx or ucr_tsv)"));
+    return;
+  }
   if (d.train_path().empty()) problems->Invalid("dataset.train_path: required");
   if (d.format() == v1::IDX && d.train_labels_path().empty()) {
     problems->Invalid("dataset.train_labels_path: required for IDX");

@@ -14,6 +14,7 @@
 #include "common/hashing.h"
 #include "common/policy_spec.h"
 #include "common/search_space.h"
+#include "common/spec_limits.h"
 
 namespace nas {
 namespace {
@@ -206,8 +207,13 @@ void CheckArchitectures(v1::SearchSpec* spec, bool dataset_ok, Problems* p) {
 absl::StatusOr<v1::SearchSpec> CompleteSearchSpec(
     const v1::SearchSpec& spec, const std::string& data_root) {
   v1::SearchSpec out = spec;
-  FillDefaults(&out);
   Problems problems;
+  // Bounds first: the checks below may walk the lists and open the paths.
+  CheckSpecLimits(out, &problems);
+  if (!problems.empty()) {
+    return absl::InvalidArgumentError(absl::StrJoin(problems, "\n"));
+  }
+  FillDefaults(&out);
   absl::StatusOr<v1::DatasetSpec> dataset =
       ResolveDataset(out.dataset(), data_root);
   AddLines(dataset.status(), "", &problems);

@@ -248,6 +248,11 @@ std::optional<std::vector<YAML::Node>> ReadList(const YAML::Node& node,
     WrongType(node, path, "a list", errors);
     return std::nullopt;
   }
+  if (node.size() > kMaxYamlListItems) {
+    errors->Add(path, absl::StrCat(node.size(), " items, at most ",
+                                   kMaxYamlListItems, " allowed"));
+    return std::nullopt;
+  }
   for (const YAML::Node& item : node) items.push_back(item);
   return items;
 }

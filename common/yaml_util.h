@@ -67,8 +67,13 @@ std::optional<int64_t> ReadBytes(const YAML::Node& node,
 std::optional<int64_t> ReadDurationSeconds(const YAML::Node& node,
                                            const std::string& path,
                                            YamlErrors* errors);
+// Longest list a spec may hold: read before anything walks it, so aliases
+// cannot make a small document expand into a huge one.
+inline constexpr size_t kMaxYamlListItems = 1000;
+
 // The node as a sequence (a lone scalar counts as a one-element list);
-// nullopt and a problem otherwise.
+// nullopt and a problem otherwise, or when it has more than
+// kMaxYamlListItems items.
 std::optional<std::vector<YAML::Node>> ReadList(const YAML::Node& node,
                                                 const std::string& path,
                                                 YamlErrors* errors);

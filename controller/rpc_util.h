@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "common/grpc_status.h"
+#include "common/text_check.h"
 #include "controller/controller_metrics.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/server_callback.h"
@@ -24,24 +25,6 @@ inline absl::Status CheckPositiveId(absl::string_view field, int64_t value) {
   if (value > 0) return absl::OkStatus();
   return absl::InvalidArgumentError(
       absl::StrCat(field, " must be a positive id, got ", value));
-}
-
-// InvalidArgument for an empty (when `required`), over-long or NUL-holding
-// text field.
-inline absl::Status CheckText(absl::string_view field, const std::string& text,
-                              size_t max_length, bool required) {
-  if (required && text.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
-  }
-  if (text.size() > max_length) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": ", text.size(), " bytes, at most ", max_length, " allowed"));
-  }
-  if (text.find('\0') != std::string::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, " contains a NUL character"));
-  }
-  return absl::OkStatus();
 }
 
 // Runs `handler` (returning absl::Status after filling the reply) unless the

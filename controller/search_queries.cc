@@ -66,8 +66,13 @@ absl::StatusOr<std::vector<v1::Trial>> SearchQueries::ParetoFront(
   if (!device.empty()) {
     absl::StatusOr<v1::DeviceProfile> profile = FindDeviceProfile(device);
     if (!profile.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("device: ", profile.status().message()));
+      // The search's own custom device is known by its name too.
+      NAS_ASSIGN_OR_RETURN(SearchRecord record, store_->GetSearch(search_id));
+      if (record.search.spec().device() != device) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("device: ", profile.status().message()));
+      }
+      profile = record.search.spec().custom_device();
     }
     const EffectiveLimits limits = ComputeLimits(*profile, {});
     std::vector<v1::Trial> fitting;
