@@ -7,7 +7,9 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -17,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/datasets.h"
 #include "common/logging.h"
+#include "controller/auth.h"
 #include "controller/clock.h"
 #include "controller/server.h"
 #include "controller/store/pg_trial_store.h"
@@ -41,6 +44,18 @@ ABSL_FLAG(int32_t, lease_ttl_ms, 30000,
           "again");
 ABSL_FLAG(int32_t, heartbeat_ms, 2000,
           "Heartbeat interval the controller asks workers for");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain of the controller (TLS); with --tls_key and "
+          "--tls_client_ca (scripts/make_certs.sh makes them)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA that signs client certificates: workers must present one "
+          "(mutual TLS); it also admits a client to the search API");
+ABSL_FLAG(std::string, api_tokens_file, "",
+          "Bearer tokens the search API accepts, one a line (needs TLS)");
+ABSL_FLAG(bool, insecure, false,
+          "Serve plain text without any authentication (tests and trusted "
+          "networks only; logs a warning)");
 
 namespace {
 
@@ -77,6 +92,38 @@ std::string DatabaseUri() {
   return uri;
 }
 
+// The TLS options the flags ask for: nullopt with --insecure, InvalidArgument for a contradictory or incomplete set of flags
+// or unreadable files.
+absl::StatusOr<std::optional<nas::controller::TlsServerOptions>> TlsFromFlags() {
+  const std::string cert = absl::GetFlag(FLAGS_tls_cert);
+  const std::string key = absl::GetFlag(FLAGS_tls_key);
+  const std::string client_ca = absl::GetFlag(FLAGS_tls_client_ca);
+  const std::string tokens = absl::GetFlag(FLAGS_api_tokens_file);
+  const bool any_tls = !cert.empty() || !key.empty() || !client_ca.empty();
+  if (absl::GetFlag(FLAGS_insecure)) {
+    if (any_tls || !tokens.empty()) {
+      return absl::InvalidArgumentError(
+          "--insecure (plain text) cannot be combined with --tls_cert, --tls_key, "
+          "--tls_client_ca or --api_tokens_file");
+    }
+    return std::nullopt;
+  }
+  if (!any_tls) {
+    if (!tokens.empty()) {
+      return absl::InvalidArgumentError(
+          "--api_tokens_file needs TLS (--tls_cert, --tls_key, --tls_client_ca): "
+          "tokens are never accepted in plain text");
+    }
+    return std::nullopt;
+  }
+  if (cert.empty() || key.empty() || client_ca.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls_cert, --tls_key and --tls_client_ca go together (the server's "
+        "certificate, its key and the CA of the workers' certificates)");
+  }
+  return nas::controller::LoadTlsServerOptions(cert, key, client_ca, tokens);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -98,6 +145,8 @@ int main(int argc, char** argv) {
   if (heartbeat_ms <= 0 || ttl_ms <= heartbeat_ms) {
     return Fail("need 0 < --heartbeat_ms < --lease_ttl_ms");
   }
+  auto tls = TlsFromFlags();
+  if (!tls.ok()) return Fail(std::string(tls.status().message()));
   const std::string uri = DatabaseUri();
   if (uri.empty()) return Fail("no database: pass --db or set TINYNAS_DB");
 
@@ -126,6 +175,7 @@ int main(int argc, char** argv) {
   if (options.data_root.empty()) options.data_root = nas::DefaultDataRoot();
   options.lease_ttl = absl::Milliseconds(ttl_ms);
   options.heartbeat_interval = absl::Milliseconds(heartbeat_ms);
+  options.tls = *std::move(tls);
   nas::controller::SystemClock clock;
   auto server = nas::controller::ControllerServer::Start(
       store->get(), &clock, registry.get(), options);
@@ -141,6 +191,16 @@ int main(int argc, char** argv) {
   }
   LOG(INFO) << "serving on port " << (*server)->port() << ", metrics on port "
             << metrics_port << ", data root " << options.data_root;
+  if (options.tls.has_value()) {
+    LOG(INFO) << "TLS: workers need a client certificate signed by "
+              << absl::GetFlag(FLAGS_tls_client_ca) << "; the search API takes "
+              << options.tls->tokens.size()
+              << " bearer token(s) or such a certificate";
+  } else {
+    LOG(WARNING) << "--insecure: serving plain text WITHOUT authentication; "
+                    "anyone who reaches the port can run searches and act as a "
+                    "worker";
+  }
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);

@@ -47,7 +47,10 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
+  builder.AddListeningPort(options.listen,
+                           options.tls.has_value()
+                               ? MakeServerCredentials(*options.tls)
+                               : grpc::InsecureServerCredentials(),
                            &server->port_);
   builder.RegisterService(server->search_service_.get());
   builder.RegisterService(server->worker_service_.get());

@@ -2,10 +2,12 @@
 #define NAS_CONTROLLER_SERVER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "controller/auth.h"
 #include "controller/clock.h"
 #include "controller/controller_metrics.h"
 #include "controller/scheduler.h"
@@ -28,6 +30,10 @@ struct ServerOptions {
   absl::Duration heartbeat_interval = absl::Seconds(2);
   absl::Duration tick_interval = absl::Milliseconds(500);
   absl::Duration watch_poll_interval = absl::Seconds(1);
+  // TLS with client certificates and bearer tokens (controller/auth.h);
+  // unset: plain text without any authentication (in-process tests, and
+  // nas-controller --insecure).
+  std::optional<TlsServerOptions> tls;
 };
 
 // A serving controller: the scheduler loop plus SearchService and

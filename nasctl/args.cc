@@ -67,7 +67,10 @@ constexpr OptionSpec kOptions[] = {
     {"watch", "w", true, false},     {"state", "", false, false},
     {"device", "", false, false},    {"input", "", false, false},
     {"classes", "", false, false},   {"output", "o", false, false},
-    {"top", "", false, false},
+    {"top", "", false, false},       {"tls_ca", "", false, true},
+    {"tls_cert", "", false, true},   {"tls_key", "", false, true},
+    {"token", "", false, true},      {"token_file", "", false, true},
+    {"insecure", "", true, true},
 };
 
 const OptionSpec* FindOption(absl::string_view name) {
@@ -118,6 +121,19 @@ absl::Status ApplyOption(const OptionSpec& option, absl::string_view value,
     NAS_ASSIGN_OR_RETURN(inv->watch, ParseBool(name, value));
   } else if (name == "timeout") {
     NAS_ASSIGN_OR_RETURN(inv->global.timeout, ParseTimeout(value));
+  } else if (name == "tls_ca" || name == "tls_cert" || name == "tls_key" ||
+             name == "token" || name == "token_file") {
+    if (value.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("--", name, ": empty value"));
+    }
+    std::string* field = name == "tls_ca"     ? &inv->global.tls.ca
+                         : name == "tls_cert" ? &inv->global.tls.cert
+                         : name == "tls_key"  ? &inv->global.tls.key
+                         : name == "token"    ? &inv->global.token
+                                              : &inv->global.token_file;
+    *field = std::string(value);
+  } else if (name == "insecure") {
+    NAS_ASSIGN_OR_RETURN(inv->global.tls.insecure, ParseBool(name, value));
   } else if (name == "state") {
     inv->state = std::string(value);
   } else if (name == "device") {
@@ -252,7 +268,8 @@ absl::StatusOr<int64_t> ParseId(absl::string_view text, absl::string_view what) 
 
 std::string Usage() {
   std::string text =
-      "usage: nasctl [--controller HOST:PORT] [--json] [--timeout 10s] COMMAND ...\n"
+      "usage: nasctl [--controller HOST:PORT] [--json] [--timeout 10s]\n"
+      "              [--tls_ca CA.pem] [--token_file FILE] COMMAND ...\n"
       "\n"
       "Client of the tinynas controller (neural architecture search for\n"
       "microcontrollers).\n\ncommands:\n";
@@ -266,6 +283,13 @@ std::string Usage() {
       "localhost:50051)\n"
       "  --json        machine-readable JSON output\n"
       "  --timeout     deadline of each call to the controller (default 10s)\n"
+      "  --tls_ca      CA bundle the controller's certificate must chain to\n"
+      "                (default $TINYNAS_TLS_CA, else the system's roots)\n"
+      "  --token_file  file holding the bearer token of the search API\n"
+      "  --token       the token itself (default $TINYNAS_TOKEN; prefer a file:\n"
+      "                a command line is visible to other users)\n"
+      "  --tls_cert, --tls_key  a client certificate instead of a token\n"
+      "  --insecure    plain text, no TLS (only for a controller run --insecure)\n"
       "\ntrial states for --state: pending running succeeded failed infeasible "
       "cached cancelled\n"
       "\nexit codes: 0 ok, 1 server/network error, 2 bad usage or input,\n"

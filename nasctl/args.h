@@ -7,6 +7,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/tls_files.h"
 
 namespace nas::nasctl {
 
@@ -23,6 +24,9 @@ struct GlobalOptions {
   std::string controller;  // host:port of nas-controller.
   bool json = false;       // Machine-readable output.
   absl::Duration timeout = absl::Seconds(10);  // Deadline of one RPC.
+  ClientTlsFlags tls;      // --tls_ca, --tls_cert, --tls_key, --insecure.
+  std::string token;       // --token: bearer token for the search API.
+  std::string token_file;  // --token_file: a file holding the token.
 };
 
 // A parsed nasctl command line. Plain value type.

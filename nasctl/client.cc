@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/grpc_status.h"
+#include "common/status_macros.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
@@ -25,11 +26,26 @@ ControllerClient::ControllerClient(v1::SearchService::StubInterface* stub,
     : stub_(stub), address_(std::move(address)), timeout_(timeout) {}
 
 std::unique_ptr<v1::SearchService::StubInterface> ControllerClient::NewStub(
-    const std::string& address) {
+    const std::string& address, const std::shared_ptr<grpc::ChannelCredentials>& credentials) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
-  return v1::SearchService::NewStub(
-      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+  return v1::SearchService::NewStub(grpc::CreateCustomChannel(address, credentials, args));
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ControllerClient::Credentials(
+    const ClientTlsFlags& tls, const std::string& token) {
+  if (tls.insecure && !token.empty()) {
+    return absl::InvalidArgumentError(
+        "a bearer token (--token, --token_file, $TINYNAS_TOKEN) is only sent over TLS; "
+        "drop --insecure");
+  }
+  if (!tls.insecure && !AnyTlsFile(tls) && token.empty()) {
+    return grpc::InsecureChannelCredentials();
+  }
+  NAS_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> channel,
+                       MakeChannelCredentials(tls));
+  if (token.empty()) return channel;
+  return grpc::CompositeChannelCredentials(channel, grpc::AccessTokenCredentials(token));
 }
 
 absl::Status ControllerClient::Translate(const grpc::Status& status) const {
@@ -39,6 +55,9 @@ absl::Status ControllerClient::Translate(const grpc::Status& status) const {
     case grpc::StatusCode::UNAVAILABLE:
       return absl::UnavailableError(absl::StrCat("controller at ", address_,
                                                  " unavailable: ", status.error_message()));
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return absl::UnauthenticatedError(
+          absl::StrCat("unauthenticated: ", status.error_message()));
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       return absl::DeadlineExceededError(
           absl::StrCat("no answer from the controller at ", address_, " within ",

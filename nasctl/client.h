@@ -10,6 +10,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/tls_files.h"
+#include "grpcpp/security/credentials.h"
 #include "proto/nas.grpc.pb.h"
 #include "proto/nas.pb.h"
 
@@ -28,9 +30,19 @@ class ControllerClient {
   ControllerClient(const ControllerClient&) = delete;
   ControllerClient& operator=(const ControllerClient&) = delete;
 
-  // A stub on an insecure channel to `address` (no connection is made yet).
+  // A stub on a channel to `address` with `credentials` (no connection is
+  // made yet).
   static std::unique_ptr<v1::SearchService::StubInterface> NewStub(
-      const std::string& address);
+      const std::string& address,
+      const std::shared_ptr<grpc::ChannelCredentials>& credentials);
+
+  // The channel credentials of nasctl's options: plain text with
+  // --insecure; otherwise TLS (MakeChannelCredentials) carrying `token`, when
+  // not empty, as "authorization: Bearer <token>" on every call.
+  // InvalidArgument naming the flag for a bad file or a token with
+  // --insecure (a token never travels in plain text).
+  static absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(
+      const ClientTlsFlags& tls, const std::string& token);
 
   absl::StatusOr<v1::Search> Submit(const v1::SubmitSearchRequest& request);
   absl::StatusOr<v1::Search> GetSearch(int64_t search_id);

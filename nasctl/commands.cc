@@ -267,6 +267,24 @@ absl::StatusOr<int> RunAnalyze(const Context& ctx) {
   return analysis->violations.empty() ? kExitOk : kExitConstraints;
 }
 
+// The channel credentials of the invocation: TLS files and the bearer token
+// from the flags, else from the environment.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> CredentialsFor(
+    const GlobalOptions& global, const Environment& env) {
+  if (!global.token.empty() && !global.token_file.empty()) {
+    return absl::InvalidArgumentError("give --token or --token_file, not both");
+  }
+  // $TINYNAS_TOKEN is not an error with --insecure: it is simply not sent.
+  std::string token = global.token;
+  if (token.empty() && !global.tls.insecure) token = env.default_token;
+  if (!global.token_file.empty()) {
+    NAS_ASSIGN_OR_RETURN(token, ReadTokenFile("token_file", global.token_file));
+  }
+  ClientTlsFlags tls = global.tls;
+  if (tls.ca.empty() && !tls.insecure) tls.ca = env.default_tls_ca;
+  return ControllerClient::Credentials(tls, token);
+}
+
 absl::StatusOr<int> Dispatch(const Context& ctx) {
   const std::string& c = ctx.inv.command;
   if (c == "submit") return RunSubmit(ctx);
@@ -308,7 +326,13 @@ int RunNasctl(const std::vector<std::string>& args, const Environment& env) {
   std::unique_ptr<v1::SearchService::StubInterface> stub;
   std::unique_ptr<ControllerClient> client;
   if (inv->command != "analyze") {
-    stub = ControllerClient::NewStub(inv->global.controller);
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+        CredentialsFor(inv->global, env);
+    if (!credentials.ok()) {
+      PrintError(credentials.status(), env.err);
+      return ExitCodeFor(credentials.status());
+    }
+    stub = ControllerClient::NewStub(inv->global.controller, *credentials);
     client = std::make_unique<ControllerClient>(stub.get(), inv->global.controller,
                                                 inv->global.timeout);
   }

@@ -22,6 +22,10 @@ struct Environment {
   // Used when --controller is not given ($TINYNAS_CONTROLLER or
   // localhost:50051 in main).
   std::string default_controller = "localhost:50051";
+  // Used when neither --token nor --token_file is given ($TINYNAS_TOKEN in
+  // main), and when --tls_ca is absent ($TINYNAS_TLS_CA in main).
+  std::string default_token;
+  std::string default_tls_ca;
   std::function<int64_t()> now_ms;  // Unix milliseconds.
 };
 

@@ -16,6 +16,10 @@ int main(int argc, char** argv) {
   env.out_is_tty = isatty(STDOUT_FILENO) == 1;
   const char* controller = std::getenv("TINYNAS_CONTROLLER");
   if (controller != nullptr && controller[0] != '\0') env.default_controller = controller;
+  const char* token = std::getenv("TINYNAS_TOKEN");
+  if (token != nullptr) env.default_token = token;
+  const char* tls_ca = std::getenv("TINYNAS_TLS_CA");
+  if (tls_ca != nullptr) env.default_tls_ca = tls_ca;
   env.now_ms = [] { return absl::ToUnixMillis(absl::Now()); };
   std::vector<std::string> args(argv + 1, argv + argc);
   const int code = nas::nasctl::RunNasctl(args, env);

@@ -131,5 +131,27 @@ TEST(ArgsTest, UsageListsEveryCommand) {
   }
 }
 
+TEST(ArgsTest, TlsAndTokenOptionsAreGlobal) {
+  NAS_ASSERT_OK_AND_ASSIGN(
+      Invocation inv,
+      Parse({"--tls_ca", "ca.pem", "list", "--token_file=tok", "--tls_cert", "c.pem",
+             "--tls_key=c.key"}));
+  EXPECT_EQ(inv.global.tls.ca, "ca.pem");
+  EXPECT_EQ(inv.global.tls.cert, "c.pem");
+  EXPECT_EQ(inv.global.tls.key, "c.key");
+  EXPECT_EQ(inv.global.token_file, "tok");
+  EXPECT_FALSE(inv.global.tls.insecure);
+  NAS_ASSERT_OK_AND_ASSIGN(Invocation plain, Parse({"show", "1", "--insecure", "--token=t"}));
+  EXPECT_TRUE(plain.global.tls.insecure);
+  EXPECT_EQ(plain.global.token, "t");
+}
+
+TEST(ArgsTest, EmptyTlsOrTokenValueIsRefused) {
+  EXPECT_THAT(Parse({"list", "--tls_ca="}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--tls_ca: empty value")));
+  EXPECT_THAT(Parse({"list", "--token", ""}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--token: empty value")));
+}
+
 }  // namespace
 }  // namespace nas::nasctl

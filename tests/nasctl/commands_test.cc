@@ -22,6 +22,7 @@ namespace nas::nasctl {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
 using ::testing::Not;
 using ::testing::StartsWith;
 
@@ -70,6 +71,15 @@ v1::Trial MakeTrial(int64_t search_id, int64_t id, int number, v1::TrialState st
   return t;
 }
 
+// An environment writing to `out` and `err` with the clock at kNowMs.
+Environment TestEnvironment(std::ostringstream* out, std::ostringstream* err) {
+  Environment env;
+  env.out = out;
+  env.err = err;
+  env.now_ms = [] { return kNowMs; };
+  return env;
+}
+
 class CommandsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -81,11 +91,8 @@ class CommandsTest : public ::testing::Test {
   Result Nasctl(std::vector<std::string> args, bool tty = false) {
     args.insert(args.begin(), {"--controller", address_});
     std::ostringstream out, err;
-    Environment env;
-    env.out = &out;
-    env.err = &err;
+    Environment env = TestEnvironment(&out, &err);
     env.out_is_tty = tty;
-    env.now_ms = [] { return kNowMs; };
     const int code = RunNasctl(args, env);
     return {code, out.str(), err.str()};
   }
@@ -358,10 +365,7 @@ TEST_F(CommandsTest, SlowControllerHitsTheDeadline) {
 
 TEST(UnreachableControllerTest, FailsFastWithOneLine) {
   std::ostringstream out, err;
-  Environment env;
-  env.out = &out;
-  env.err = &err;
-  env.now_ms = [] { return kNowMs; };
+  Environment env = TestEnvironment(&out, &err);
   const std::string address = absl::StrCat("127.0.0.1:", ::nas::testing::FreeTcpPort());
   const absl::Time start = absl::Now();
   const int code = RunNasctl({"--controller", address, "--timeout", "3", "list"}, env);
@@ -373,12 +377,33 @@ TEST(UnreachableControllerTest, FailsFastWithOneLine) {
   EXPECT_EQ(std::count(message.begin(), message.end(), '\n'), 1) << message;
 }
 
+TEST(CredentialsTest, BadTlsOrTokenFlagsAreOneLineAndExitTwo) {
+  std::ostringstream out, err;
+  Environment env = TestEnvironment(&out, &err);
+  EXPECT_EQ(RunNasctl({"list", "--token=abc", "--token_file=/nonexistent/tok"}, env), 2);
+  EXPECT_EQ(err.str(), "nasctl: give --token or --token_file, not both\n");
+  err.str("");
+  EXPECT_EQ(RunNasctl({"list", "--tls_ca=/nonexistent/ca.pem"}, env), 2);
+  EXPECT_THAT(err.str(), MatchesRegex("nasctl: --tls_ca: /nonexistent/ca.pem: cannot "
+                                      "read: [^\n]+\n"));
+  err.str("");
+  EXPECT_EQ(RunNasctl({"list", "--insecure", "--token=abc"}, env), 2);
+  EXPECT_THAT(err.str(), MatchesRegex("nasctl: a bearer token [^\n]* only sent over "
+                                      "TLS; drop --insecure\n"));
+  err.str("");
+  EXPECT_EQ(RunNasctl({"list", "--tls_cert=c.pem"}, env), 2);
+  EXPECT_THAT(err.str(), HasSubstr("--tls_cert and --tls_key go together"));
+  // $TINYNAS_TOKEN is not sent, and not an error, in plain text.
+  err.str("");
+  env.default_token = "abc";
+  env.default_controller = absl::StrCat("127.0.0.1:", ::nas::testing::FreeTcpPort());
+  EXPECT_EQ(RunNasctl({"list", "--insecure", "--timeout=1"}, env), 1);
+  EXPECT_THAT(err.str(), HasSubstr("unavailable"));
+}
+
 TEST(UsageTest, HelpAndBadUsage) {
   std::ostringstream out, err;
-  Environment env;
-  env.out = &out;
-  env.err = &err;
-  env.now_ms = [] { return kNowMs; };
+  Environment env = TestEnvironment(&out, &err);
   EXPECT_EQ(RunNasctl({"--help"}, env), 0);
   EXPECT_THAT(out.str(), HasSubstr("usage: nasctl"));
   EXPECT_EQ(RunNasctl({"list", "--frob"}, env), 2);
