@@ -13,9 +13,10 @@ namespace {
 
 class GrpcControllerClient : public ControllerClient {
  public:
-  GrpcControllerClient(const std::string& target, absl::Duration rpc_timeout)
-      : stub_(v1::WorkerService::NewStub(
-            grpc::CreateChannel(target, grpc::InsecureChannelCredentials()))),
+  GrpcControllerClient(const std::string& target,
+                       const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+                       absl::Duration rpc_timeout)
+      : stub_(v1::WorkerService::NewStub(grpc::CreateChannel(target, credentials))),
         rpc_timeout_(rpc_timeout) {}
 
   absl::StatusOr<v1::RegisterWorkerResponse> RegisterWorker(
@@ -57,8 +58,10 @@ class GrpcControllerClient : public ControllerClient {
 }  // namespace
 
 std::unique_ptr<ControllerClient> NewGrpcControllerClient(
-    const std::string& target, absl::Duration rpc_timeout) {
-  return std::make_unique<GrpcControllerClient>(target, rpc_timeout);
+    const std::string& target,
+    const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+    absl::Duration rpc_timeout) {
+  return std::make_unique<GrpcControllerClient>(target, credentials, rpc_timeout);
 }
 
 }  // namespace nas::worker

@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "grpcpp/security/credentials.h"
 #include "proto/nas.pb.h"
 
 namespace nas::worker {
@@ -31,11 +32,14 @@ class ControllerClient {
       const v1::ReportTrialRequest& request) = 0;
 };
 
-// A ControllerClient over an insecure gRPC channel to `target` ("host:port").
+// A ControllerClient over a gRPC channel to `target` ("host:port") with
+// `credentials` (TLS with the worker's client certificate, or plain text).
 // Every call carries a deadline of `rpc_timeout`. The channel connects lazily
 // and reconnects by itself, so a controller that restarts is reached again.
 std::unique_ptr<ControllerClient> NewGrpcControllerClient(
-    const std::string& target, absl::Duration rpc_timeout);
+    const std::string& target,
+    const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+    absl::Duration rpc_timeout);
 
 }  // namespace nas::worker
 

@@ -22,6 +22,15 @@ ABSL_FLAG(int, exit_when_idle_s, 0, "Exit after this many seconds without work (
 ABSL_FLAG(int, drain_timeout_s, 0,
           "On SIGTERM, wait this long for running trials before abandoning them");
 ABSL_FLAG(int, rpc_timeout_ms, 10000, "Deadline of every controller RPC");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM CA the controller's certificate must chain to (default: the "
+          "system's roots)");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM client certificate the controller's CA signed (mutual TLS)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(bool, insecure, false,
+          "Talk to the controller in plain text without authentication "
+          "(logs a warning)");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("Trains tinynas candidates leased from a controller");
@@ -38,6 +47,8 @@ int main(int argc, char** argv) {
   config.exit_when_idle = absl::Seconds(absl::GetFlag(FLAGS_exit_when_idle_s));
   config.drain_timeout = absl::Seconds(absl::GetFlag(FLAGS_drain_timeout_s));
   config.rpc_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_rpc_timeout_ms));
+  config.tls = {absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert),
+                absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_insecure)};
   const absl::Status status = nas::worker::RunWorker(config);
   if (!status.ok()) {
     std::cerr << "nas-worker: " << status.message() << std::endl;

@@ -64,6 +64,25 @@ absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartExposer(
   return exposer;
 }
 
+// Mutual TLS needs the worker's certificate; plain text must be asked for.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> WorkerCredentials(
+    ClientTlsFlags tls) {
+  if (!tls.insecure && !AnyTlsFile(tls)) {
+    tls.insecure = true;  // Plain text by default (for now).
+  } else if (!tls.insecure && (tls.cert.empty() || tls.key.empty())) {
+    return absl::InvalidArgumentError(
+        "the controller admits workers by client certificate: pass --tls_cert "
+        "and --tls_key (and --tls_ca)");
+  }
+  NAS_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> credentials,
+                       MakeChannelCredentials(tls));
+  if (tls.insecure) {
+    LOG(WARNING) << "--insecure: talking to the controller in plain text, "
+                    "without authentication";
+  }
+  return credentials;
+}
+
 WorkerLoopOptions LoopOptions(const WorkerConfig& config, ComputeDevice device) {
   WorkerLoopOptions options;
   options.name = config.name.empty() ? DefaultWorkerName() : config.name;
@@ -108,9 +127,11 @@ absl::Status RunWorker(const WorkerConfig& config) {
   WorkerMetrics metrics(registry.get(), ComputeDeviceName(device), config.slots);
   NAS_ASSIGN_OR_RETURN(std::unique_ptr<prometheus::Exposer> exposer,
                        StartExposer(config, registry));
+  NAS_ASSIGN_OR_RETURN(const std::shared_ptr<grpc::ChannelCredentials> credentials,
+                       WorkerCredentials(config.tls));
   DatasetCache cache;
   std::unique_ptr<ControllerClient> client =
-      NewGrpcControllerClient(config.controller, config.rpc_timeout);
+      NewGrpcControllerClient(config.controller, credentials, config.rpc_timeout);
   WorkerLoop loop(client.get(), MakeTrialRunner(&cache, device), &metrics,
                   LoopOptions(config, device));
   LOG(INFO) << "worker for " << config.controller << ": " << config.slots

@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/tls_files.h"
 #include "worker/dataset_cache.h"
 #include "worker/trainer.h"
 #include "worker/worker_loop.h"
@@ -25,6 +26,8 @@ struct WorkerConfig {
   absl::Duration exit_when_idle = absl::ZeroDuration();
   absl::Duration drain_timeout = absl::ZeroDuration();
   absl::Duration rpc_timeout = absl::Seconds(10);
+  // --tls_ca/--tls_cert/--tls_key (mutual TLS) or --insecure (plain text).
+  ClientTlsFlags tls;
 };
 
 // The real trial runner: the data set from `cache` (loaded once per process),

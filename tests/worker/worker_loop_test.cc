@@ -67,7 +67,8 @@ class WorkerLoopTest : public ::testing::Test {
 
   std::unique_ptr<WorkerLoop> MakeLoop(int slots, absl::Duration exit_when_idle,
                                        const std::string& name = "test-worker") {
-    client_ = NewGrpcControllerClient(server_.address(), absl::Seconds(2));
+    client_ = NewGrpcControllerClient(
+        server_.address(), grpc::InsecureChannelCredentials(), absl::Seconds(2));
     metrics_ = std::make_unique<WorkerMetrics>(&registry_, "cpu", slots);
     WorkerLoopOptions options;
     options.name = name;
