@@ -11,6 +11,10 @@
 # also on failure or Ctrl-C. Logs: var/logs/. Exit status: 0 when the search
 # SUCCEEDED and the model was exported.
 #
+# Everything talks TLS: scripts/make_certs.sh makes a local CA, certificates
+# and an API token in var/run/tls/ (kept across runs); the workers present
+# client certificates (mutual TLS) and nasctl sends the token.
+#
 # Environment: TINYNAS_BUILD_DIR (default build), TINYNAS_JOBS (default
 # nproc), TINYNAS_WORKERS (default 2), TINYNAS_WORKER_THREADS (default
 # nproc / workers, at least 1).
@@ -67,7 +71,8 @@ echo "database: $stack_db_uri"
 log "starting nas-controller"
 stack_start_controller "$controller_bin" "$stack_db_uri" "$run_dir/controller.port" \
   "$logs/controller.log"
-echo "controller: $TINYNAS_CONTROLLER (log $logs/controller.log)"
+echo "controller: $TINYNAS_CONTROLLER over TLS (log $logs/controller.log)"
+echo "TLS material and API token: $stack_tls_dir/"
 
 log "starting $num_workers workers ($threads threads each)"
 stack_start_workers "$worker_bin" "$num_workers" "$threads" demo-worker auto "$logs"

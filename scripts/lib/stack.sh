@@ -6,10 +6,19 @@
 #   stack_init "demo"                               # names messages, sets traps
 #   stack_start_pg DIR                              # recreated empty; sets
 #                                                   # stack_db_uri
-#   stack_start_controller BIN DB_URI PORT_FILE LOG # exports TINYNAS_CONTROLLER
+#   stack_make_certs DIR                            # TLS material (optional:
+#                                                   # the controller makes it
+#                                                   # next to its port file)
+#   stack_start_controller BIN DB_URI PORT_FILE LOG # exports TINYNAS_CONTROLLER,
+#                                                   # TINYNAS_TLS_CA, TINYNAS_TOKEN
 #   stack_start_workers BIN N THREADS NAME DEVICE LOG_DIR
 #   stack_run_bg CMD ARGS...                        # a foreground command that
 #                                                   # a signal can interrupt
+#
+# Everything talks TLS: the controller serves with a certificate of a local
+# CA made by scripts/make_certs.sh, workers present client certificates
+# (mutual TLS), and nasctl finds the CA and the search API's bearer token in
+# $TINYNAS_TLS_CA and $TINYNAS_TOKEN.
 #
 # Expects to run from the repository root (scripts/pg_cluster.sh) under
 # `set -euo pipefail`, and a function die() that prints and exits.
@@ -73,11 +82,26 @@ stack_start_pg() {  # DIR
     die "PostgreSQL did not start in $dir"
 }
 
+# TLS material in DIR (kept when still valid) for the processes started
+# after this; exports what nasctl needs.
+stack_tls_dir=""
+stack_make_certs() {  # DIR
+  scripts/make_certs.sh "$1" || die "cannot make TLS certificates in $1"
+  stack_tls_dir=$(cd "$1" && pwd)
+  export TINYNAS_TLS_CA=$stack_tls_dir/ca.pem
+  TINYNAS_TOKEN=$(cat "$stack_tls_dir/api_tokens")
+  export TINYNAS_TOKEN
+}
+
 stack_start_controller() {  # BIN DB_URI PORT_FILE LOG
   local bin=$1 db_uri=$2 port_file=$3 log=$4
+  [[ -n $stack_tls_dir ]] || stack_make_certs "$(dirname "$port_file")/tls"
   rm -f "$port_file"
   "$bin" --listen=127.0.0.1:0 --port_file="$port_file" --db="$db_uri" \
-    --metrics_listen=127.0.0.1:0 --data_root="$PWD/data" >"$log" 2>&1 &
+    --metrics_listen=127.0.0.1:0 --data_root="$PWD/data" \
+    --tls_cert="$stack_tls_dir/server.pem" --tls_key="$stack_tls_dir/server.key" \
+    --tls_client_ca="$stack_tls_dir/ca.pem" \
+    --api_tokens_file="$stack_tls_dir/api_tokens" >"$log" 2>&1 &
   local pid=$!
   stack_pids+=("$pid")
   for _ in $(seq 300); do
@@ -95,6 +119,8 @@ stack_start_workers() {  # BIN N THREADS NAME DEVICE LOG_DIR
   for i in $(seq "$n"); do
     "$bin" --controller="$TINYNAS_CONTROLLER" --slots=1 --name="$name-$i" \
       --device="$device" --threads="$threads" --metrics_listen=127.0.0.1:0 \
+      --tls_ca="$stack_tls_dir/ca.pem" --tls_cert="$stack_tls_dir/worker.pem" \
+      --tls_key="$stack_tls_dir/worker.key" \
       >"$log_dir/worker-$i.log" 2>&1 &
     stack_pids+=($!)
   done
