@@ -29,30 +29,72 @@ struct LoadedFiles {
   std::shared_ptr<SampleSet> test;
 };
 
-absl::StatusOr<SampleSet> LoadIdxPair(const std::string& images_path,
-                                      const std::string& labels_path) {
-  NAS_ASSIGN_OR_RETURN(std::string image_bytes, ReadMaybeGzipFile(images_path));
-  NAS_ASSIGN_OR_RETURN(IdxImages images, ParseIdxImages(image_bytes, images_path));
-  image_bytes.clear();
-  NAS_ASSIGN_OR_RETURN(std::string label_bytes, ReadMaybeGzipFile(labels_path));
-  NAS_ASSIGN_OR_RETURN(std::vector<int32_t> labels,
-                       ParseIdxLabels(label_bytes, labels_path));
-  if (static_cast<int64_t>(labels.size()) != images.count) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(labels_path, ": ", labels.size(), " labels but ",
-                     images_path, " has ", images.count, " images"));
+// The key under which an InputsCache keeps the inputs of a file.
+std::string InputsKey(v1::DatasetFormat format, const std::string& path) {
+  return absl::StrCat(v1::DatasetFormat_Name(format), ":", path);
+}
+
+// `inputs` shared: the cache's copy when there is a cache, else its own.
+std::shared_ptr<const SampleInputs> Keep(InputsCache* cache, const std::string& key,
+                                         SampleInputs inputs) {
+  if (cache == nullptr) return std::make_shared<const SampleInputs>(std::move(inputs));
+  return cache->Intern(key, std::move(inputs));
+}
+
+// The pixels of an IDX image file, read only when `cache` does not hold them.
+absl::StatusOr<std::shared_ptr<const SampleInputs>> IdxInputs(
+    const std::string& path, InputsCache* cache) {
+  const std::string key = InputsKey(v1::IDX, path);
+  if (cache != nullptr) {
+    if (std::shared_ptr<const SampleInputs> found = cache->Find(key)) return found;
   }
+  NAS_ASSIGN_OR_RETURN(IdxImages images, ReadIdxImages(path));
+  SampleInputs inputs;
+  inputs.shape = {1, images.rows, images.cols};
+  inputs.sample_size = images.rows * images.cols;
+  inputs.pixels = std::move(images.pixels);
+  return Keep(cache, key, std::move(inputs));
+}
+
+absl::StatusOr<SampleSet> LoadIdxPair(const std::string& images_path,
+                                      const std::string& labels_path,
+                                      InputsCache* cache) {
   SampleSet set;
-  set.shape = {1, images.rows, images.cols};
-  set.sample_size = images.rows * images.cols;
-  set.pixels = std::move(images.pixels);
-  set.labels = std::move(labels);
+  NAS_ASSIGN_OR_RETURN(set.inputs, IdxInputs(images_path, cache));
+  NAS_ASSIGN_OR_RETURN(std::string label_bytes, ReadMaybeGzipFile(labels_path));
+  NAS_ASSIGN_OR_RETURN(set.labels, ParseIdxLabels(label_bytes, labels_path));
+  if (set.size() != set.inputs->count()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(labels_path, ": ", set.size(), " labels but ", images_path,
+                     " has ", set.inputs->count(), " images"));
+  }
   set.num_classes = *std::max_element(set.labels.begin(), set.labels.end()) + 1;
   return set;
 }
 
+// The values of a parsed UCR file, shared with an earlier load of the same
+// file when `cache` holds one.
+absl::StatusOr<std::shared_ptr<const SampleInputs>> UcrInputs(
+    const std::string& path, UcrRows* rows, InputsCache* cache) {
+  SampleInputs parsed;
+  parsed.shape = {1, rows->length};
+  parsed.sample_size = rows->length;
+  parsed.values = std::move(rows->values);
+  std::shared_ptr<const SampleInputs> inputs =
+      Keep(cache, InputsKey(v1::UCR_TSV, path), std::move(parsed));
+  const auto count = static_cast<int64_t>(rows->labels.size());
+  if (inputs->count() != count || inputs->sample_size != rows->length) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, ": changed since this worker loaded it (", inputs->count(),
+        " series of length ", inputs->sample_size, " then, ", count, " of length ",
+        rows->length, " now); restart the worker to load it again"));
+  }
+  return inputs;
+}
+
 // Loads the UCR train file and (optional) test file with one label mapping.
-absl::Status LoadUcrFiles(const v1::DatasetSpec& spec, LoadedFiles* loaded) {
+absl::Status LoadUcrFiles(const v1::DatasetSpec& spec, InputsCache* cache,
+                          LoadedFiles* loaded) {
   std::vector<UcrRows> files;
   std::vector<std::string> all_labels;
   for (const std::string* path : {&spec.train_path(), &spec.test_path()}) {
@@ -70,11 +112,10 @@ absl::Status LoadUcrFiles(const v1::DatasetSpec& spec, LoadedFiles* loaded) {
   const std::vector<std::string> classes = SortedDistinctLabels(all_labels);
   absl::flat_hash_map<std::string, int32_t> class_of;
   for (size_t i = 0; i < classes.size(); ++i) class_of[classes[i]] = i;
+  const std::string* paths[] = {&spec.train_path(), &spec.test_path()};
   for (size_t f = 0; f < files.size(); ++f) {
     auto set = std::make_shared<SampleSet>();
-    set->shape = {1, files[f].length};
-    set->sample_size = files[f].length;
-    set->values = std::move(files[f].values);
+    NAS_ASSIGN_OR_RETURN(set->inputs, UcrInputs(*paths[f], &files[f], cache));
     for (const std::string& label : files[f].labels) {
       set->labels.push_back(class_of[label]);
     }
@@ -84,21 +125,22 @@ absl::Status LoadUcrFiles(const v1::DatasetSpec& spec, LoadedFiles* loaded) {
   return absl::OkStatus();
 }
 
-absl::Status LoadIdxFiles(const v1::DatasetSpec& spec, LoadedFiles* loaded) {
+absl::Status LoadIdxFiles(const v1::DatasetSpec& spec, InputsCache* cache,
+                          LoadedFiles* loaded) {
   if (spec.train_labels_path().empty()) {
     return absl::InvalidArgumentError(
         "dataset.train_labels_path: required for IDX data");
   }
   NAS_ASSIGN_OR_RETURN(SampleSet train,
-                       LoadIdxPair(spec.train_path(), spec.train_labels_path()));
+                       LoadIdxPair(spec.train_path(), spec.train_labels_path(), cache));
   loaded->train = std::make_shared<SampleSet>(std::move(train));
   if (!WantsTest(spec)) return absl::OkStatus();
   NAS_ASSIGN_OR_RETURN(SampleSet test,
-                       LoadIdxPair(spec.test_path(), spec.test_labels_path()));
-  if (test.shape != loaded->train->shape) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(spec.test_path(), ": images of shape ", ShapeText(test.shape),
-                     ", train images are ", ShapeText(loaded->train->shape)));
+                       LoadIdxPair(spec.test_path(), spec.test_labels_path(), cache));
+  if (test.shape() != loaded->train->shape()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        spec.test_path(), ": images of shape ", ShapeText(test.shape()),
+        ", train images are ", ShapeText(loaded->train->shape())));
   }
   loaded->test = std::make_shared<SampleSet>(std::move(test));
   return absl::OkStatus();
@@ -109,9 +151,9 @@ absl::Status CheckAgainstSpec(const v1::DatasetSpec& spec, const SampleSet& set,
                               const std::string& path) {
   const std::vector<int64_t> expected(spec.input_shape().dims().begin(),
                                       spec.input_shape().dims().end());
-  if (!expected.empty() && expected != set.shape) {
+  if (!expected.empty() && expected != set.shape()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(path, ": samples have shape ", ShapeText(set.shape),
+        absl::StrCat(path, ": samples have shape ", ShapeText(set.shape()),
                      ", dataset.input_shape says ", ShapeText(expected)));
   }
   if (spec.num_classes() > 0 && set.num_classes > spec.num_classes()) {
@@ -145,27 +187,18 @@ void ShuffleIndices(std::mt19937_64* rng, std::vector<int64_t>* indices) {
   }
 }
 
-void SampleSet::CopySample(int64_t index, float* out) const {
-  const int64_t offset = index * sample_size;
-  if (!pixels.empty()) {
-    const uint8_t* in = pixels.data() + offset;
-    for (int64_t i = 0; i < sample_size; ++i) out[i] = in[i] * (1.0f / 255.0f);
-  } else {
-    std::copy_n(values.data() + offset, sample_size, out);
-  }
-}
-
-absl::StatusOr<Dataset> LoadDataset(const v1::DatasetSpec& spec) {
+absl::StatusOr<Dataset> LoadDataset(const v1::DatasetSpec& spec,
+                                    InputsCache* inputs) {
   if (spec.train_path().empty()) {
     return absl::InvalidArgumentError("dataset.train_path: empty");
   }
   LoadedFiles files;
   switch (spec.format()) {
     case v1::IDX:
-      NAS_RETURN_IF_ERROR(LoadIdxFiles(spec, &files));
+      NAS_RETURN_IF_ERROR(LoadIdxFiles(spec, inputs, &files));
       break;
     case v1::UCR_TSV:
-      NAS_RETURN_IF_ERROR(LoadUcrFiles(spec, &files));
+      NAS_RETURN_IF_ERROR(LoadUcrFiles(spec, inputs, &files));
       break;
     default:
       return absl::InvalidArgumentError(absl::StrCat(

@@ -9,29 +9,29 @@
 
 #include "absl/status/statusor.h"
 #include "proto/nas.pb.h"
+#include "worker/dataset_inputs.h"
 
 namespace nas::worker {
 
-// The samples of one data file (or file pair), kept compact in memory:
-// images as their raw uint8 pixels, time series as float. Normalisation
-// happens when a batch is built (CopySample), never in storage.
+// The samples of one data file (or IDX file pair) as one data set sees
+// them: the stored inputs, shared with every other data set that reads the
+// same file, and the labels as this data set's class indices (UCR labels are
+// mapped over the train and test files together, so they are per data set).
 //
 // Immutable after loading, so one SampleSet is safely shared by every trial
 // slot of a worker process without locking.
 struct SampleSet {
-  std::vector<int64_t> shape;  // Per sample: {C, H, W} or {C, L}.
-  int64_t sample_size = 0;     // Product of `shape`.
-  std::vector<uint8_t> pixels;  // IDX: size() * sample_size bytes; else empty.
-  std::vector<float> values;    // UCR: size() * sample_size floats; else empty.
+  std::shared_ptr<const SampleInputs> inputs;  // Never null once loaded.
   std::vector<int32_t> labels;  // Class indices, 0..num_classes-1.
   int num_classes = 0;          // Distinct classes the labels may take.
 
   int64_t size() const { return static_cast<int64_t>(labels.size()); }
-
-  // Writes sample `index` to out[0 .. sample_size): pixels scaled to [0, 1]
-  // (x / 255), time-series values unchanged (UCR series are z-normalised).
-  // This is also the input convention of the exported model.
-  void CopySample(int64_t index, float* out) const;
+  const std::vector<int64_t>& shape() const { return inputs->shape; }
+  int64_t sample_size() const { return inputs->sample_size; }
+  // SampleInputs::CopySample: pixels scaled to [0, 1], values unchanged.
+  void CopySample(int64_t index, float* out) const {
+    inputs->CopySample(index, out);
+  }
 };
 
 // The files of one resolved DatasetSpec. `test` is null unless the spec sets
@@ -49,15 +49,20 @@ struct DataSplit {
 };
 
 // Loads the files named by a resolved spec (absolute paths, format set); the
-// test files only when spec.evaluate_test is set. IDX: images idx3-ubyte + labels idx1-ubyte, gzip or raw. UCR_TSV: one sample
-// a row, "label<TAB>x1<TAB>...<TAB>xL" (commas accepted too), gzip or plain;
-// labels are mapped to 0..K-1 in sorted order of the distinct labels of the
-// train and test files together (numeric order when all are numbers).
+// test files only when spec.evaluate_test is set. IDX: images idx3-ubyte +
+// labels idx1-ubyte, gzip or raw, the images read straight into their byte
+// storage. UCR_TSV: one sample a row, "label<TAB>x1<TAB>...<TAB>xL" (commas
+// accepted too), gzip or plain; labels are mapped to 0..K-1 in sorted order of
+// the distinct labels of the train and test files together (numeric order
+// when all are numbers). With `inputs` (borrowed; may be null), a file whose
+// inputs it already holds shares them instead of keeping a second copy, and
+// the inputs read are stored there.
 // Errors name the file and the problem: NotFound for a missing file,
 // InvalidArgument (or DataLoss for a corrupt gzip stream) for bad content,
 // InvalidArgument when the content disagrees with spec.input_shape or
 // spec.num_classes (when those are set).
-absl::StatusOr<Dataset> LoadDataset(const v1::DatasetSpec& spec);
+absl::StatusOr<Dataset> LoadDataset(const v1::DatasetSpec& spec,
+                                    InputsCache* inputs = nullptr);
 
 // Fisher-Yates over `indices` driven by the raw engine output (element i-1
 // swapped with element rng() % i), so the order is the same with every

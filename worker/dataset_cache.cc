@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/logging.h"
 
 namespace nas::worker {
@@ -14,6 +15,8 @@ std::string DatasetCache::Key(const v1::DatasetSpec& spec) {
   if (spec.evaluate_test()) {
     absl::StrAppend(&key, "\n", spec.test_path(), "\n", spec.test_labels_path());
   }
+  absl::StrAppend(&key, "\nshape ", absl::StrJoin(spec.input_shape().dims(), ","),
+                  "\nclasses ", spec.num_classes());
   return key;
 }
 
@@ -32,7 +35,7 @@ absl::StatusOr<std::shared_ptr<const Dataset>> DatasetCache::Get(
     }
   }
   if (pending.valid()) return pending.get();  // Another caller loads it.
-  absl::StatusOr<Dataset> loaded = LoadDataset(spec);
+  absl::StatusOr<Dataset> loaded = LoadDataset(spec, &inputs_);
   Result result = loaded.ok() ? Result(std::make_shared<const Dataset>(
                                     std::move(loaded).value()))
                               : Result(loaded.status());

@@ -15,7 +15,10 @@
 namespace nas::worker {
 
 // Loads each data set once per worker process and hands the same immutable
-// Dataset to every trial slot that asks for it.
+// Dataset to every trial slot that asks for it. Underneath, each data file's
+// inputs are kept once (an InputsCache): specs that differ in what is read
+// around a file (test files or not, class count, input shape) get Datasets of
+// their own that share the file's bytes.
 //
 // Thread-safe. Concurrent Get() calls for the same spec wait for one load
 // instead of loading twice; loads of different specs run in parallel. A
@@ -34,9 +37,10 @@ class DatasetCache {
   // Loads that completed so far (successful ones kept in the cache).
   int loads() const;
 
-  // The cache key: format and the paths of the files LoadDataset reads
-  // (test files only with evaluate_test). Split and subset fields are per
-  // trial and not part of it.
+  // The cache key: format, the paths of the files LoadDataset reads (test
+  // files only with evaluate_test), and the input shape and class count the
+  // spec states (they shape what LoadDataset checks and returns). Split and
+  // subset fields are per trial and not part of it.
   static std::string Key(const v1::DatasetSpec& spec);
 
  private:
@@ -46,6 +50,7 @@ class DatasetCache {
   absl::flat_hash_map<std::string, std::shared_future<Result>> entries_
       ABSL_GUARDED_BY(mu_);
   int loads_ ABSL_GUARDED_BY(mu_) = 0;
+  InputsCache inputs_;  // Thread-safe on its own.
 };
 
 }  // namespace nas::worker

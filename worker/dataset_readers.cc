@@ -6,20 +6,100 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <limits>
+#include <memory>
 #include <set>
 #include <utility>
 
+#include "absl/numeric/int128.h"
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/status_macros.h"
 
 namespace nas::worker {
 namespace {
 
 constexpr uint32_t kIdxImagesMagic = 0x00000803;  // ubyte, 3 dimensions.
 constexpr uint32_t kIdxLabelsMagic = 0x00000801;  // ubyte, 1 dimension.
+
+// Deflate expands at most 1032-fold: no gzip file holds more than this many
+// times its own size.
+constexpr int64_t kMaxGzipExpansion = 1032;
+
+// A gzip or plain file open for reading (zlib reads plain files unchanged);
+// closed on destruction.
+class GzInput {
+ public:
+  // NotFound when the file cannot be opened.
+  static absl::StatusOr<std::unique_ptr<GzInput>> Open(const std::string& path) {
+    gzFile file = gzopen(path.c_str(), "rb");
+    if (file == nullptr) {
+      return absl::NotFoundError(
+          absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
+    }
+    return std::unique_ptr<GzInput>(new GzInput(path, file));
+  }
+  GzInput(const GzInput&) = delete;
+  GzInput& operator=(const GzInput&) = delete;
+  ~GzInput() { gzclose(file_); }
+
+  // Reads up to `size` bytes into `out`; fewer only at the end of the data.
+  // DataLoss for corrupt gzip data, Internal for a failed read.
+  absl::StatusOr<size_t> Read(void* out, size_t size) {
+    constexpr size_t kMaxChunk = 1 << 30;  // gzread counts in int.
+    size_t done = 0;
+    while (done < size) {
+      const size_t chunk = std::min(size - done, kMaxChunk);
+      const int n = gzread(file_, static_cast<char*>(out) + done,
+                           static_cast<unsigned>(chunk));
+      if (n < 0) return ReadError();
+      if (n == 0) break;
+      done += n;
+    }
+    return done;
+  }
+
+  // After the data ran out: DataLoss when the stream ended early (e.g.
+  // Z_BUF_ERROR for a truncated file), else OK.
+  absl::Status Finish() {
+    int code = 0;
+    const std::string message = gzerror(file_, &code);
+    if (code == Z_OK) return absl::OkStatus();
+    return absl::DataLossError(
+        absl::StrCat(path_, ": corrupt or truncated gzip data: ", message));
+  }
+
+ private:
+  GzInput(std::string path, gzFile file) : path_(std::move(path)), file_(file) {}
+
+  absl::Status ReadError() {
+    int code = 0;
+    const std::string message = gzerror(file_, &code);
+    if (code == Z_ERRNO) {
+      return absl::InternalError(
+          absl::StrCat(path_, ": read failed: ", std::strerror(errno)));
+    }
+    return absl::DataLossError(absl::StrCat(path_, ": corrupt gzip data: ", message));
+  }
+
+  const std::string path_;
+  gzFile file_;
+};
+
+// Bytes left in `in` (read and dropped).
+absl::StatusOr<int64_t> CountRest(GzInput* in) {
+  char buffer[1 << 16];
+  int64_t rest = 0;
+  while (true) {
+    NAS_ASSIGN_OR_RETURN(size_t n, in->Read(buffer, sizeof(buffer)));
+    if (n == 0) return rest;
+    rest += n;
+  }
+}
 
 uint32_t ReadBigEndian32(absl::string_view bytes, size_t offset) {
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data()) + offset;
@@ -97,56 +177,58 @@ absl::Status ParseUcrRow(absl::string_view line, int64_t line_number,
 }  // namespace
 
 absl::StatusOr<std::string> ReadMaybeGzipFile(const std::string& path) {
-  gzFile file = gzopen(path.c_str(), "rb");
-  if (file == nullptr) {
-    return absl::NotFoundError(
-        absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
-  }
+  NAS_ASSIGN_OR_RETURN(std::unique_ptr<GzInput> in, GzInput::Open(path));
   std::string data;
   char buffer[1 << 16];
   while (true) {
-    const int n = gzread(file, buffer, sizeof(buffer));
-    if (n < 0) {
-      int code = 0;
-      const std::string message = gzerror(file, &code);
-      gzclose(file);
-      if (code == Z_ERRNO) {
-        return absl::InternalError(
-            absl::StrCat(path, ": read failed: ", std::strerror(errno)));
-      }
-      return absl::DataLossError(
-          absl::StrCat(path, ": corrupt gzip data: ", message));
-    }
+    NAS_ASSIGN_OR_RETURN(size_t n, in->Read(buffer, sizeof(buffer)));
     if (n == 0) break;
     data.append(buffer, n);
   }
-  int code = 0;
-  const std::string message = gzerror(file, &code);
-  gzclose(file);
-  if (code != Z_OK) {  // E.g. Z_BUF_ERROR: the stream ended early.
-    return absl::DataLossError(
-        absl::StrCat(path, ": corrupt or truncated gzip data: ", message));
-  }
+  NAS_RETURN_IF_ERROR(in->Finish());
   return data;
 }
 
-absl::StatusOr<IdxImages> ParseIdxImages(absl::string_view bytes,
-                                         const std::string& path) {
-  auto header = ReadIdxHeader(bytes, path, kIdxImagesMagic, 3);
-  if (!header.ok()) return header.status();
+absl::StatusOr<IdxImages> ReadIdxImages(const std::string& path) {
+  NAS_ASSIGN_OR_RETURN(std::unique_ptr<GzInput> in, GzInput::Open(path));
+  char header_bytes[16];
+  NAS_ASSIGN_OR_RETURN(size_t got, in->Read(header_bytes, sizeof(header_bytes)));
+  if (got < sizeof(header_bytes)) {
+    NAS_RETURN_IF_ERROR(in->Finish());  // A truncated stream first.
+  }
+  NAS_ASSIGN_OR_RETURN(
+      std::vector<int64_t> header,
+      ReadIdxHeader(absl::string_view(header_bytes, got), path, kIdxImagesMagic, 3));
   IdxImages images;
-  images.count = (*header)[0];
-  images.rows = (*header)[1];
-  images.cols = (*header)[2];
+  images.count = header[0];
+  images.rows = header[1];
+  images.cols = header[2];
   if (images.count == 0 || images.rows == 0 || images.cols == 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": IDX header has a zero dimension (", images.count,
                      " x ", images.rows, " x ", images.cols, ")"));
   }
-  const absl::Status size = CheckPayloadSize(
-      bytes, path, 16, images.count * images.rows * images.cols);
-  if (!size.ok()) return size;
-  images.pixels.assign(bytes.begin() + 16, bytes.end());
+  // Checked before allocating: a header may claim up to 2^96 pixels.
+  const absl::uint128 payload =
+      absl::uint128(images.count) * images.rows * images.cols;
+  std::error_code error;
+  const auto file_size = std::filesystem::file_size(path, error);
+  if (!error && payload > absl::uint128(file_size) * kMaxGzipExpansion) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": IDX header says ", images.count, " x ", images.rows, " x ",
+        images.cols, " pixels, more than a file of ", file_size,
+        " bytes can hold"));
+  }
+  const auto expected = static_cast<int64_t>(payload);
+  images.pixels.resize(expected);
+  NAS_ASSIGN_OR_RETURN(got, in->Read(images.pixels.data(), expected));
+  NAS_ASSIGN_OR_RETURN(int64_t rest, CountRest(in.get()));
+  NAS_RETURN_IF_ERROR(in->Finish());
+  if (static_cast<int64_t>(got) + rest != expected) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": IDX payload has ", got + rest, " bytes, header says ",
+                     expected));
+  }
   return images;
 }
 
@@ -178,6 +260,7 @@ absl::StatusOr<UcrRows> ParseUcrTsv(absl::string_view text,
   if (rows.labels.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": no samples"));
   }
+  rows.values.shrink_to_fit();  // Kept for the worker's life: no growth slack.
   return rows;
 }
 

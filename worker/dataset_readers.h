@@ -26,8 +26,12 @@ struct IdxImages {
   int64_t cols = 0;
   std::vector<uint8_t> pixels;
 };
-absl::StatusOr<IdxImages> ParseIdxImages(absl::string_view bytes,
-                                         const std::string& path);
+// Reads an idx3-ubyte file (gzip or raw) straight into IdxImages::pixels:
+// one allocation of the payload's size, no copy of the whole file on the
+// way. Errors as ReadMaybeGzipFile's, and InvalidArgument naming the file for
+// a bad header or a payload of the wrong size (including a header that
+// claims more pixels than the file could hold).
+absl::StatusOr<IdxImages> ReadIdxImages(const std::string& path);
 
 // An idx1-ubyte label file: magic 0x00000801, count, then count bytes.
 absl::StatusOr<std::vector<int32_t>> ParseIdxLabels(absl::string_view bytes,

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstring>
 #include <memory>
 #include <new>
 #include <optional>
@@ -20,6 +19,7 @@
 #include "common/cost_model.h"
 #include "common/status_macros.h"
 #include "worker/classification_metrics.h"
+#include "worker/dataset_batch.h"
 #include "worker/fused_optimizer.h"
 #include "worker/model_builder.h"
 #include "worker/torchscript_export.h"
@@ -63,40 +63,6 @@ absl::Status ValidateRecipe(const v1::TrainingRecipe& recipe) {
   }
   if (problems.empty()) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrJoin(problems, "\n"));
-}
-
-// A float batch {n, shape...} and its int64 labels, built straight from the
-// compact storage without per-sample tensors.
-struct Batch {
-  torch::Tensor inputs;
-  torch::Tensor labels;
-};
-
-Batch MakeBatch(const SampleSet& set, const int64_t* indices, int64_t n,
-                bool channels_last = false) {
-  std::vector<int64_t> dims = {n};
-  dims.insert(dims.end(), set.shape.begin(), set.shape.end());
-  const bool images = !set.pixels.empty();
-  Batch batch{torch::empty(dims, images ? torch::kUInt8 : torch::kFloat32),
-              torch::empty({n}, torch::kInt64)};
-  // Rows are gathered as stored (uint8 pixels or float values); the images
-  // are then converted by one vectorised kernel: x / 255, the same values
-  // SampleSet::CopySample gives.
-  const size_t row_bytes = set.sample_size * (images ? 1 : sizeof(float));
-  auto* out = static_cast<char*>(batch.inputs.data_ptr());
-  const auto* in = images ? reinterpret_cast<const char*>(set.pixels.data())
-                          : reinterpret_cast<const char*>(set.values.data());
-  int64_t* labels = batch.labels.data_ptr<int64_t>();
-  for (int64_t i = 0; i < n; ++i) {
-    std::memcpy(out + i * row_bytes, in + indices[i] * row_bytes, row_bytes);
-    labels[i] = set.labels[indices[i]];
-  }
-  if (images) batch.inputs = batch.inputs.to(torch::kFloat32).mul_(1.0f / 255.0f);
-  // NHWC for the channels-last kernels (free when there is one channel).
-  if (channels_last) {
-    batch.inputs = batch.inputs.contiguous(torch::MemoryFormat::ChannelsLast);
-  }
-  return batch;
 }
 
 // Channels-last pays when every 2-D convolution has at least a vector's
@@ -154,12 +120,11 @@ bool StopRequested(const TrainOptions& options) {
 
 // One optimizer step; returns the loss.
 double TrainStep(TrainingRun* run, const int64_t* indices, int64_t n) {
-  Batch batch = MakeBatch(*run->set, indices, n, run->channels_last);
-  torch::Tensor inputs = batch.inputs.to(run->device);
+  Batch batch = MakeBatch(*run->set, indices, n, run->device, run->channels_last);
   torch::Tensor labels = batch.labels.to(run->device);
   run->optimizer->zero_grad();
   torch::Tensor loss =
-      torch::nn::functional::cross_entropy(run->model.net->forward(inputs), labels);
+      torch::nn::functional::cross_entropy(run->model.net->forward(batch.inputs), labels);
   loss.backward();
   run->optimizer->step();
   return loss.item<double>();
@@ -209,9 +174,9 @@ ConfusionMatrix Evaluate(TrainingRun* run, const SampleSet& set,
   ConfusionMatrix matrix(set.num_classes);
   for (size_t begin = 0; begin < indices.size(); begin += kEvalBatchSize) {
     const int64_t n = std::min<int64_t>(kEvalBatchSize, indices.size() - begin);
-    Batch batch = MakeBatch(set, indices.data() + begin, n, run->channels_last);
-    torch::Tensor predicted =
-        model.net->forward(batch.inputs.to(run->device)).argmax(1).to(torch::kCPU);
+    Batch batch =
+        MakeBatch(set, indices.data() + begin, n, run->device, run->channels_last);
+    torch::Tensor predicted = model.net->forward(batch.inputs).argmax(1).to(torch::kCPU);
     const int64_t* p = predicted.data_ptr<int64_t>();
     const int64_t* truth = batch.labels.data_ptr<int64_t>();
     for (int64_t i = 0; i < n; ++i) {
@@ -228,7 +193,8 @@ double MeasureCpuLatencyMs(TrainingRun* run, const SampleSet& set, int64_t sampl
   BuiltModel& model = run->model;
   model.net->to(torch::kCPU);
   model.net->eval();
-  torch::Tensor input = MakeBatch(set, &sample, 1, run->channels_last).inputs;
+  torch::Tensor input =
+      MakeBatch(set, &sample, 1, torch::kCPU, run->channels_last).inputs;
   for (int i = 0; i < kLatencyWarmupRuns; ++i) model.net->forward(input);
   std::vector<double> times;
   for (int i = 0; i < runs; ++i) {
@@ -335,7 +301,7 @@ absl::StatusOr<TrialOutcome> RunTrialUnguarded(const v1::TrialTask& task,
   NAS_RETURN_IF_ERROR(CheckData(task, data, split));
   const SampleSet& set = *data.train;
   v1::TensorShape input;
-  for (int64_t d : set.shape) input.add_dims(d);
+  for (int64_t d : set.shape()) input.add_dims(d);
   TrialOutcome outcome;
   NAS_RETURN_IF_ERROR(FillAnalytic(task, input, set.num_classes, options, &outcome.metrics));
   const torch::Device device(options.device == ComputeDevice::kCuda ? torch::kCUDA

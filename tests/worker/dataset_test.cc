@@ -77,9 +77,11 @@ TEST(DatasetTest, LoadsFashionMnistTrainAndTest) {
   ASSERT_NE(data.test, nullptr);
   EXPECT_EQ(data.train->size(), 60000);
   EXPECT_EQ(data.test->size(), 10000);
-  EXPECT_THAT(data.train->shape, ElementsAre(1, 28, 28));
-  EXPECT_EQ(data.train->pixels.size(), 60000u * 784);
-  EXPECT_TRUE(data.train->values.empty());  // Kept as bytes, not floats.
+  EXPECT_THAT(data.train->shape(), ElementsAre(1, 28, 28));
+  EXPECT_EQ(data.train->inputs->pixels.size(), 60000u * 784);
+  EXPECT_TRUE(data.train->inputs->values.empty());  // Kept as bytes, not floats.
+  EXPECT_EQ(data.train->inputs->bytes(), 60000 * 784);
+  EXPECT_EQ(data.test->inputs->bytes(), 10000 * 784);
   EXPECT_EQ(data.train->num_classes, 10);
   // Fashion-MNIST is balanced: 6000 per class in train, 1000 in test.
   EXPECT_EQ(ClassCounts(*data.train), std::vector<int>(10, 6000));
@@ -88,7 +90,7 @@ TEST(DatasetTest, LoadsFashionMnistTrainAndTest) {
   std::vector<float> sample(784);
   data.train->CopySample(123, sample.data());
   for (int i = 0; i < 784; ++i) {
-    ASSERT_FLOAT_EQ(sample[i], data.train->pixels[123 * 784 + i] / 255.0f);
+    ASSERT_FLOAT_EQ(sample[i], data.train->inputs->pixels[123 * 784 + i] / 255.0f);
   }
   EXPECT_GT(*std::max_element(sample.begin(), sample.end()), 0.5f);
 }
@@ -100,7 +102,8 @@ TEST(DatasetTest, LoadsEcg5000WithLabelsMappedToClassIndices) {
   ASSERT_NE(data.test, nullptr);
   EXPECT_EQ(data.train->size(), 500);
   EXPECT_EQ(data.test->size(), 4500);
-  EXPECT_THAT(data.train->shape, ElementsAre(1, 140));
+  EXPECT_THAT(data.train->shape(), ElementsAre(1, 140));
+  EXPECT_EQ(data.train->inputs->values.size(), 500u * 140);  // float32.
   EXPECT_EQ(data.train->num_classes, 5);
   // Class counts from data/ecg5000/README.md (labels 1..5 -> 0..4).
   EXPECT_THAT(ClassCounts(*data.train), ElementsAre(292, 177, 10, 19, 2));
@@ -207,6 +210,32 @@ TEST(DatasetTest, IdxCountsMustAgree) {
                        HasSubstr("2 labels but " + three + " has 3 images")));
 }
 
+TEST(DatasetTest, IdxHeadersClaimingMoreThanTheFileAreRefusedBeforeAllocating) {
+  const std::string labels = WriteTempFile("labels-for-huge", IdxLabels("\x01\x02"));
+  // 4e9 x 4e9 x 4e9 pixels in a 24-byte file.
+  const std::string huge = WriteTempFile(
+      "huge-images", IdxImages(0x803, 4000000000u, 4000000000u, 4000000000u, 8));
+  EXPECT_THAT(LoadDataset(CustomIdx(huge, labels)),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("huge-images"),
+                             HasSubstr("more than a file of 24 bytes can hold"))));
+  const std::string long_images =
+      WriteTempFile("long-images", IdxImages(0x803, 2, 2, 2, 9));
+  EXPECT_THAT(LoadDataset(CustomIdx(long_images, labels)),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("IDX payload has 9 bytes, header says 8")));
+}
+
+TEST(DatasetTest, TruncatedGzipIdxIsDataLoss) {
+  const std::string bytes = ReadBytes(FashionMnistSpec().test_path());
+  const std::string path =
+      WriteTempFile("t10k-truncated.gz", bytes.substr(0, bytes.size() / 2));
+  v1::DatasetSpec spec = CustomIdx(path, FashionMnistSpec().test_labels_path());
+  EXPECT_THAT(LoadDataset(spec),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       AllOf(HasSubstr("t10k-truncated.gz"), HasSubstr("truncated"))));
+}
+
 TEST(DatasetTest, RaggedOrNonNumericTsvIsRejectedWithTheLine) {
   const std::string ragged = WriteTempFile("ragged.tsv", "1\t0.1\t0.2\t0.3\n2\t0.4\t0.5\n");
   EXPECT_THAT(LoadDataset(CustomTsv(ragged)),
@@ -257,7 +286,10 @@ TEST(DatasetCacheTest, LoadsOnceForConcurrentCallers) {
   }
   for (std::thread& thread : threads) thread.join();
   ASSERT_NE(seen[0], nullptr);
-  for (const Dataset* data : seen) EXPECT_EQ(data, seen[0]);
+  for (const Dataset* data : seen) {
+    EXPECT_EQ(data, seen[0]);
+    EXPECT_EQ(data->train->inputs->values.data(), seen[0]->train->inputs->values.data());
+  }
   EXPECT_EQ(cache.loads(), 1);
   // Split fields are per trial: same files, same cached data.
   v1::DatasetSpec other_split = spec;
@@ -265,6 +297,51 @@ TEST(DatasetCacheTest, LoadsOnceForConcurrentCallers) {
   NAS_ASSERT_OK_AND_ASSIGN(auto again, cache.Get(other_split));
   EXPECT_EQ(again.get(), seen[0]);
   EXPECT_EQ(cache.loads(), 1);
+}
+
+TEST(DatasetCacheTest, SpecsOverTheSameFilesShareTheirBytes) {
+  DatasetCache cache;
+  v1::DatasetSpec with_test = FashionMnistSpec();
+  with_test.set_evaluate_test(true);
+  // The same files as a custom data set that counts 12 classes.
+  v1::DatasetSpec twelve = FashionMnistSpec();
+  twelve.set_name("custom");
+  twelve.set_num_classes(12);
+  NAS_ASSERT_OK_AND_ASSIGN(auto plain, cache.Get(FashionMnistSpec()));
+  NAS_ASSERT_OK_AND_ASSIGN(auto tested, cache.Get(with_test));
+  NAS_ASSERT_OK_AND_ASSIGN(auto wider, cache.Get(twelve));
+  EXPECT_EQ(cache.loads(), 3);
+  EXPECT_EQ(plain->test, nullptr);
+  ASSERT_NE(tested->test, nullptr);
+  // One copy of the training images under all three.
+  const uint8_t* pixels = plain->train->inputs->pixels.data();
+  EXPECT_EQ(tested->train->inputs->pixels.data(), pixels);
+  EXPECT_EQ(wider->train->inputs->pixels.data(), pixels);
+  EXPECT_EQ(tested->train->inputs, plain->train->inputs);
+  // What differs per spec is per spec.
+  EXPECT_EQ(plain->train->num_classes, 10);
+  EXPECT_EQ(wider->train->num_classes, 12);
+  EXPECT_EQ(wider->train->labels, plain->train->labels);
+
+  v1::DatasetSpec ecg_with_test = Ecg5000Spec();
+  ecg_with_test.set_evaluate_test(true);
+  NAS_ASSERT_OK_AND_ASSIGN(auto ecg, cache.Get(Ecg5000Spec()));
+  NAS_ASSERT_OK_AND_ASSIGN(auto ecg_tested, cache.Get(ecg_with_test));
+  EXPECT_EQ(ecg_tested->train->inputs->values.data(), ecg->train->inputs->values.data());
+  EXPECT_EQ(ecg_tested->train->labels, ecg->train->labels);
+}
+
+TEST(DatasetCacheTest, AFileChangedUnderTheWorkerIsNamed) {
+  DatasetCache cache;
+  const std::string path = WriteTempFile("changing.tsv", "1\t0.5\t0.25\n2\t1\t2\n");
+  v1::DatasetSpec spec = CustomTsv(path);
+  NAS_ASSERT_OK(cache.Get(spec).status());
+  WriteTempFile("changing.tsv", "1\t0.5\t0.25\n2\t1\t2\n1\t3\t4\n");
+  spec.set_num_classes(3);  // Another data set over the same file.
+  EXPECT_THAT(cache.Get(spec),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       AllOf(HasSubstr("changing.tsv: changed since this worker loaded it"),
+                             HasSubstr("2 series of length 2 then, 3 of length 2 now"))));
 }
 
 TEST(DatasetCacheTest, FailedLoadsAreNotCached) {

@@ -46,10 +46,10 @@ double ExportedAccuracy(const std::string& bytes, const SampleSet& set,
   std::istringstream in(bytes);
   torch::jit::Module module = torch::jit::load(in);
   std::vector<int64_t> dims = {static_cast<int64_t>(indices.size())};
-  dims.insert(dims.end(), set.shape.begin(), set.shape.end());
+  dims.insert(dims.end(), set.shape().begin(), set.shape().end());
   torch::Tensor input = torch::empty(dims);
   for (size_t i = 0; i < indices.size(); ++i) {
-    set.CopySample(indices[i], input.data_ptr<float>() + i * set.sample_size);
+    set.CopySample(indices[i], input.data_ptr<float>() + i * set.sample_size());
   }
   torch::Tensor predicted = module.forward({input}).toTensor().argmax(1);
   int64_t correct = 0;
