@@ -15,6 +15,7 @@
 #include "common/grpc_status.h"
 #include "common/text_check.h"
 #include "controller/controller_metrics.h"
+#include "controller/rpc_executor.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/server_callback.h"
 
@@ -31,10 +32,10 @@ inline absl::Status CheckPositiveId(absl::string_view field, int64_t value) {
 // call is already past its deadline, then finishes the call with the
 // translated status and records it in `metrics` under `method`.
 template <typename Handler>
-grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* context,
-                                     ControllerMetrics* metrics,
-                                     absl::string_view method,
-                                     Handler&& handler) {
+void FinishUnary(grpc::ServerUnaryReactor* reactor,
+                 grpc::CallbackServerContext* context,
+                 ControllerMetrics* metrics, absl::string_view method,
+                 Handler& handler) {
   const absl::Time start = absl::Now();
   absl::Status status;
   if (context->deadline() <= std::chrono::system_clock::now()) {
@@ -44,8 +45,33 @@ grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* context,
   }
   metrics->RpcFinished(method, static_cast<int>(status.code()),
                        absl::ToDoubleSeconds(absl::Now() - start));
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status));
+}
+
+// FinishUnary on the calling gRPC thread, for handlers that do not block.
+template <typename Handler>
+grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* context,
+                                     ControllerMetrics* metrics,
+                                     absl::string_view method,
+                                     Handler&& handler) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  FinishUnary(reactor, context, metrics, method, handler);
+  return reactor;
+}
+
+// FinishUnary on one of `executor`'s threads, for handlers that block (on
+// the database). `handler` is copied: it must capture by value (the request
+// and reply pointers stay valid until the call is finished).
+template <typename Handler>
+grpc::ServerUnaryReactor* ServeUnaryOn(RpcExecutor* executor,
+                                       grpc::CallbackServerContext* context,
+                                       ControllerMetrics* metrics,
+                                       absl::string_view method,
+                                       Handler handler) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  executor->Run([=]() mutable {
+    FinishUnary(reactor, context, metrics, method, handler);
+  });
   return reactor;
 }
 

@@ -1,6 +1,7 @@
 #include "controller/scheduler.h"
 
 #include <algorithm>
+#include <array>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "common/architecture.h"
 #include "common/cost_model.h"
 #include "common/logging.h"
+#include "common/pareto.h"
 #include "common/reward.h"
 #include "common/spec.h"
 #include "common/status_macros.h"
@@ -25,6 +27,28 @@ constexpr int kMaxProposalsPerRound = 256;
 // already (a small space whose networks are all in flight); the next round
 // tries again.
 constexpr int kMaxSkipsInARow = 16;
+
+// How often a RUNNING search's Pareto-front gauge is brought up to date.
+constexpr absl::Duration kParetoInterval = absl::Seconds(30);
+// Points the front is computed over at once (ParetoFrontIndices is
+// quadratic in its input).
+constexpr size_t kParetoChunk = 512;
+
+// The size of the Pareto front of `points`, a chunk at a time: the front of
+// (front so far + next chunk), so memory and time stay linear in the points.
+int ParetoFrontSize(const std::vector<std::array<double, 4>>& points) {
+  std::vector<std::vector<double>> front;
+  for (size_t start = 0; start < points.size(); start += kParetoChunk) {
+    std::vector<std::vector<double>> batch = std::move(front);
+    const size_t end = std::min(points.size(), start + kParetoChunk);
+    for (size_t i = start; i < end; ++i) {
+      batch.emplace_back(points[i].begin(), points[i].end());
+    }
+    front.clear();
+    for (size_t i : ParetoFrontIndices(batch)) front.push_back(std::move(batch[i]));
+  }
+  return static_cast<int>(front.size());
+}
 
 }  // namespace
 
@@ -144,7 +168,7 @@ absl::Status Scheduler::PlanRunningSearch(int64_t search_id, absl::Time now,
   }
   *pending += record.search.trials_pending();
   metrics_->SetSearch(record.search);
-  return UpdateParetoSize(record.search);
+  return UpdateParetoSize(record.search, now);
 }
 
 absl::Status Scheduler::Propose(const SearchRecord& record, int count,
@@ -156,6 +180,13 @@ absl::Status Scheduler::Propose(const SearchRecord& record, int count,
   int streak = record.infeasible_streak;
   int made = 0;
   int skips = 0;
+  const Tally tally = [&](Fate fate) {
+    streak = fate == Fate::kInfeasible ? streak + 1
+             : fate == Fate::kSkipped  ? streak
+                                       : 0;
+    skips = fate == Fate::kSkipped ? skips + 1 : 0;
+    if (fate == Fate::kQueued || fate == Fate::kCached) --count;
+  };
   while (count > 0 && made < kMaxProposalsPerRound && skips < kMaxSkipsInARow &&
          (max_infeasible <= 0 || streak < max_infeasible)) {
     const int batch = std::min(count, kMaxProposalsPerRound - made);
@@ -163,24 +194,35 @@ absl::Status Scheduler::Propose(const SearchRecord& record, int count,
     NAS_ASSIGN_OR_RETURN(std::vector<v1::Architecture> proposed,
                          context->Propose({id, first}, batch));
     made += batch;
+    // Feasible candidates are queued a run at a time, in one transaction;
+    // an infeasible one is stored after the run before it, so that trials
+    // keep the order of the proposals.
+    std::vector<NewTrial> run;
     for (const v1::Architecture& arch : proposed) {
       if (max_infeasible > 0 && streak >= max_infeasible) break;
-      NAS_ASSIGN_OR_RETURN(Fate fate, StoreCandidate(*context, arch, now));
-      streak = fate == Fate::kInfeasible ? streak + 1
-               : fate == Fate::kSkipped  ? streak
-                                         : 0;
-      skips = fate == Fate::kSkipped ? skips + 1 : 0;
-      if (fate == Fate::kQueued || fate == Fate::kCached) --count;
+      NewTrial trial = MakeCandidate(*context, arch);
+      if (trial.violations.empty()) {
+        run.push_back(std::move(trial));
+        continue;
+      }
+      NAS_RETURN_IF_ERROR(QueueCandidates(*context, &run, now, tally));
+      trial.state = v1::TRIAL_INFEASIBLE;
+      NAS_ASSIGN_OR_RETURN(v1::Trial stored, InsertFinal(*context, trial, now));
+      metrics_->InfeasibleRejected();
+      Notify(stored.search_id(), stored.id());
+      tally(Fate::kInfeasible);
     }
+    NAS_RETURN_IF_ERROR(QueueCandidates(*context, &run, now, tally));
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<Scheduler::Fate> Scheduler::StoreCandidate(
-    SearchContext& context, const v1::Architecture& proposed, absl::Time now) {
+NewTrial Scheduler::MakeCandidate(const SearchContext& context,
+                                  const v1::Architecture& proposed) {
   const v1::SearchSpec& spec = context.spec();
   NewTrial trial;
   trial.search_id = context.search_id();
+  trial.state = v1::TRIAL_PENDING;
   trial.architecture = CanonicalArchitecture(proposed);
   trial.arch_hash = ArchitectureHash(trial.architecture);
   trial.cache_key = ResultCacheKey(trial.architecture, spec);
@@ -194,34 +236,38 @@ absl::StatusOr<Scheduler::Fate> Scheduler::StoreCandidate(
   } else {  // The policy proposed a network that does not even build.
     trial.violations = {std::string(cost.status().message())};
   }
-  if (!trial.violations.empty()) {
-    trial.state = v1::TRIAL_INFEASIBLE;
-    NAS_ASSIGN_OR_RETURN(v1::Trial stored, InsertFinal(context, trial, now));
-    metrics_->InfeasibleRejected();
-    Notify(stored.search_id(), stored.id());
-    return Fate::kInfeasible;
-  }
-  NAS_ASSIGN_OR_RETURN(std::optional<v1::Trial> source,
-                       store_->FindCachedResult(trial.cache_key));
-  if (!source.has_value()) {
-    trial.state = v1::TRIAL_PENDING;
-    // Not final yet: nothing for the policy to learn.
-    absl::StatusOr<v1::Trial> stored =
-        store_->InsertTrial(trial, now, /*observe=*/nullptr);
-    if (stored.ok()) {
-      Notify(stored->search_id(), stored->id());
-      return Fate::kQueued;
+  return trial;
+}
+
+absl::Status Scheduler::QueueCandidates(SearchContext& context,
+                                        std::vector<NewTrial>* run,
+                                        absl::Time now, const Tally& tally) {
+  if (run->empty()) return absl::OkStatus();
+  // Queued unless trained before or in training now (kAlreadyExists): most
+  // proposals are new networks, so the cache is only looked up for those
+  // the store refuses.
+  NAS_ASSIGN_OR_RETURN(std::vector<absl::StatusOr<v1::Trial>> stored,
+                       store_->InsertPendingTrials(*run, now));
+  for (size_t i = 0; i < run->size(); ++i) {
+    if (stored[i].ok()) {
+      Notify(stored[i]->search_id(), stored[i]->id());
+      tally(Fate::kQueued);
+      continue;
     }
-    if (!absl::IsAlreadyExists(stored.status())) return stored.status();
-    // In training right now, or trained since we looked.
-    NAS_ASSIGN_OR_RETURN(source, store_->FindCachedResult(trial.cache_key));
-    if (!source.has_value()) {
+    if (!absl::IsAlreadyExists(stored[i].status())) return stored[i].status();
+    NewTrial& trial = (*run)[i];
+    NAS_ASSIGN_OR_RETURN(std::optional<v1::Trial> source,
+                         store_->FindCachedResult(trial.cache_key));
+    if (!source.has_value()) {  // In training right now.
       metrics_->DuplicateSkipped();
-      return Fate::kSkipped;
+      tally(Fate::kSkipped);
+      continue;
     }
+    NAS_RETURN_IF_ERROR(StoreCached(context, std::move(trial), *source, now));
+    tally(Fate::kCached);
   }
-  NAS_RETURN_IF_ERROR(StoreCached(context, std::move(trial), *source, now));
-  return Fate::kCached;
+  run->clear();
+  return absl::OkStatus();
 }
 
 absl::Status Scheduler::StoreCached(SearchContext& context, NewTrial trial,
@@ -252,16 +298,23 @@ void Scheduler::Notify(int64_t search_id, int64_t trial_id) {
   if (listener_ != nullptr) listener_->OnSearchChanged(search_id, trial_id);
 }
 
-absl::Status Scheduler::UpdateParetoSize(const v1::Search& search) {
-  // -1: not measured yet, so the first round sets the gauge.
-  int& seen = pareto_done_.try_emplace(search.id(), -1).first->second;
-  if (search.trials_done() == seen) return absl::OkStatus();
-  seen = search.trials_done();
-  NAS_ASSIGN_OR_RETURN(
-      std::vector<v1::Trial> trials,
-      store_->ListTrials(search.id(), v1::TRIAL_STATE_UNSPECIFIED));
-  metrics_->SetParetoSize(search.id(),
-                          static_cast<int>(ParetoTrials(trials).size()));
+absl::Status Scheduler::UpdateParetoSize(const v1::Search& search,
+                                         absl::Time now) {
+  // The front needs every final trial: at most once per kParetoInterval (and
+  // when the search has ended), not every round, so that rounds cost the
+  // same whatever the size of the search.
+  ParetoWatch& watch = pareto_.try_emplace(search.id()).first->second;
+  const bool ended = search.state() != v1::SEARCH_RUNNING;
+  if (search.trials_done() == watch.done ||
+      (!ended && now < watch.updated + kParetoInterval)) {
+    return absl::OkStatus();
+  }
+  watch.done = search.trials_done();
+  watch.updated = now;
+  using Points = std::vector<std::array<double, 4>>;
+  NAS_ASSIGN_OR_RETURN(Points points, store_->ListFinalObjectives(search.id()));
+  metrics_->SetParetoSize(search.id(), ParetoFrontSize(points));
+  if (ended) pareto_.erase(search.id());
   return absl::OkStatus();
 }
 

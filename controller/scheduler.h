@@ -2,8 +2,10 @@
 #define NAS_CONTROLLER_SCHEDULER_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -72,14 +74,22 @@ class Scheduler {
   absl::Status PlanRunningSearch(int64_t search_id, absl::Time now,
                                  int free_slots, int* pending)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(tick_mu_);
+  // Counts the fate of one candidate towards a round.
+  using Tally = std::function<void(Fate)>;
+
   // Proposes until `count` candidates are queued or cached, or the round's
   // or the search's infeasible limit is reached.
   absl::Status Propose(const SearchRecord& record, int count, absl::Time now);
-  // Stores one proposed architecture as a PENDING, INFEASIBLE or CACHED
-  // trial, or skips it when the same network is being trained right now.
-  absl::StatusOr<Fate> StoreCandidate(SearchContext& context,
-                                      const v1::Architecture& proposed,
-                                      absl::Time now);
+  // A proposed architecture as a PENDING candidate, with its analytic
+  // metrics and its violations (empty when feasible).
+  static NewTrial MakeCandidate(const SearchContext& context,
+                                const v1::Architecture& proposed);
+  // Stores `run` (feasible candidates, emptied) in one transaction: each is
+  // queued, or CACHED when trained before, or skipped when the same network
+  // is being trained right now.
+  absl::Status QueueCandidates(SearchContext& context,
+                               std::vector<NewTrial>* run, absl::Time now,
+                               const Tally& tally);
   absl::Status StoreCached(SearchContext& context, NewTrial trial,
                            const v1::Trial& source, absl::Time now);
   // Stores an INFEASIBLE or CACHED trial; the search's policy learns from
@@ -87,7 +97,7 @@ class Scheduler {
   absl::StatusOr<v1::Trial> InsertFinal(SearchContext& context,
                                         const NewTrial& trial, absl::Time now);
   void Notify(int64_t search_id, int64_t trial_id);
-  absl::Status UpdateParetoSize(const v1::Search& search)
+  absl::Status UpdateParetoSize(const v1::Search& search, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(tick_mu_);
   void Loop(absl::Duration interval);
 
@@ -99,8 +109,13 @@ class Scheduler {
   const SchedulerOptions options_;
 
   absl::Mutex tick_mu_;  // One round at a time.
-  // trials_done at the last Pareto-size update, by search.
-  absl::flat_hash_map<int64_t, int> pareto_done_ ABSL_GUARDED_BY(tick_mu_);
+  // The last Pareto-size update of a search: its trials_done then (-1: not
+  // measured yet, so the first round sets the gauge) and when.
+  struct ParetoWatch {
+    int done = -1;
+    absl::Time updated = absl::InfinitePast();
+  };
+  absl::flat_hash_map<int64_t, ParetoWatch> pareto_ ABSL_GUARDED_BY(tick_mu_);
 
   absl::Mutex loop_mu_;
   bool wake_ ABSL_GUARDED_BY(loop_mu_) = false;

@@ -32,6 +32,36 @@ absl::Status SearchContext::CheckUsable() const {
                    " is being reloaded from the store; try again"));
 }
 
+absl::Status SearchContext::CheckAllUsable(
+    const std::vector<SearchContext*>& contexts)
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  for (const SearchContext* context : contexts) {
+    NAS_RETURN_IF_ERROR(context->CheckUsable());
+  }
+  return absl::OkStatus();
+}
+
+PolicyObserver SearchContext::ObserverOfAll(
+    const std::vector<SearchContext*>& contexts,
+    std::vector<Capture>* captures) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  if (contexts.size() == 1) return contexts[0]->ObserverInto(&(*captures)[0]);
+  absl::flat_hash_map<int64_t, PolicyObserver> observers;
+  for (size_t i = 0; i < contexts.size(); ++i) {
+    observers[contexts[i]->search_id_] =
+        contexts[i]->ObserverInto(&(*captures)[i]);
+  }
+  return [observers = std::move(observers)](const v1::Trial& trial)
+             -> absl::StatusOr<std::optional<PolicyWrite>> {
+    auto it = observers.find(trial.search_id());
+    if (it == observers.end()) {
+      return absl::InternalError(absl::StrCat(
+          "trial ", trial.id(), " of search ", trial.search_id(),
+          " is not one of the searches observing this operation"));
+    }
+    return it->second(trial);
+  };
+}
+
 PolicyObserver SearchContext::ObserverInto(Capture* capture) {
   return [this, capture](const v1::Trial& trial)
              -> absl::StatusOr<std::optional<PolicyWrite>> {

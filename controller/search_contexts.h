@@ -48,6 +48,10 @@ class SearchContext {
   int64_t search_id() const { return search_id_; }
   const v1::SearchSpec& spec() const { return spec_; }
   const v1::DeviceProfile& device() const { return device_; }
+  // Whether its policy learns from results. The random policy does not (its
+  // PrepareObservation is always nullopt), so any number of its results may
+  // commit in one transaction; see RunObservedTogether.
+  bool learns_from_results() const { return spec_.policy() != "random"; }
 
   // The policy's proposals for positions first_index, ... (see
   // SearchStrategy::Propose). kAborted once the context was dropped.
@@ -66,11 +70,36 @@ class SearchContext {
   template <typename T>
   absl::StatusOr<T> RunObserved(Operation<T> operation)
       ABSL_LOCKS_EXCLUDED(mu_) {
-    absl::MutexLock lock(&mu_);
-    NAS_RETURN_IF_ERROR(CheckUsable());
-    Capture capture;
-    absl::StatusOr<T> result = operation(ObserverInto(&capture));
-    Settle(result.status(), capture);
+    return RunObservedTogether<T>({this}, operation);
+  }
+
+  // RunObserved for an operation that makes trials of several searches
+  // final in one transaction (a batch of reports): the observer passes each
+  // trial to its search's context. `contexts` (one per search, in ascending
+  // search id: the order their locks are taken in) are held for the whole
+  // operation. The operation must let each context observe at most one
+  // trial that its policy learns from (a policy prepares its next write
+  // from what it has applied, and applies only after the commit). kAborted
+  // without running `operation` once one of them was dropped.
+  template <typename T>
+  static absl::StatusOr<T> RunObservedTogether(
+      const std::vector<SearchContext*>& contexts, Operation<T> operation)
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    for (SearchContext* context : contexts) context->mu_.Lock();
+    std::vector<Capture> captures(contexts.size());
+    absl::StatusOr<T> result = absl::AbortedError("not run");
+    absl::Status usable = CheckAllUsable(contexts);
+    if (usable.ok()) {
+      result = operation(ObserverOfAll(contexts, &captures));
+      for (size_t i = 0; i < contexts.size(); ++i) {
+        contexts[i]->Settle(result.status(), captures[i]);
+      }
+    } else {
+      result = usable;
+    }
+    for (auto it = contexts.rbegin(); it != contexts.rend(); ++it) {
+      (*it)->mu_.Unlock();
+    }
     return result;
   }
 
@@ -83,6 +112,10 @@ class SearchContext {
   };
 
   absl::Status CheckUsable() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Callers hold every context's lock.
+  static absl::Status CheckAllUsable(const std::vector<SearchContext*>& contexts);
+  static PolicyObserver ObserverOfAll(const std::vector<SearchContext*>& contexts,
+                                      std::vector<Capture>* captures);
   // An observer that asks the policy and records its answer in `capture`.
   // Only valid while the caller holds `mu_` (the store calls it on the
   // caller's thread, inside the operation).

@@ -6,6 +6,7 @@
 #include <random>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
@@ -20,8 +21,23 @@ namespace {
 // policy that had to be reloaded from the store) is tried again this often
 // in all, with a fresh context each time.
 constexpr int kCompleteAttempts = 3;
+// Reports committed in one transaction at most.
+constexpr size_t kMaxBatch = 256;
+// A remembered lease is dropped after this many lease TTLs without report.
+constexpr int kLeaseMemoryTtls = 4;
 
 }  // namespace
+
+// A report waiting in the group commit. `done` is guarded by the
+// dispatcher's batch_mu_; `result` is written by the committing thread
+// before `done` is set and read by the waiting one after.
+struct TrialDispatcher::PendingReport {
+  Completion completion;
+  int64_t search_id = 0;
+  bool learns = false;  // Its search's policy learns from results.
+  bool done = false;
+  absl::StatusOr<CompletionResult> result = absl::UnknownError("not recorded");
+};
 
 std::string NewLeaseId() {
   unsigned char bytes[16];
@@ -58,16 +74,22 @@ absl::StatusOr<int64_t> TrialDispatcher::RegisterWorker(
 
 absl::StatusOr<std::vector<v1::TrialTask>> TrialDispatcher::Lease(
     int64_t worker_id, int free_slots) {
-  NAS_ASSIGN_OR_RETURN(WorkerInfo worker, store_->GetWorker(worker_id));
-  const int wanted = std::min(free_slots, worker.slots);
+  // The store caps the leases at the worker's registered slots and refuses
+  // an unknown worker, in the leasing transaction itself. An idle worker
+  // seen lately that asks while the queue is empty costs it nothing.
   std::vector<v1::TrialTask> tasks;
-  if (wanted <= 0) return tasks;
-  std::vector<std::string> lease_ids;
-  for (int i = 0; i < wanted; ++i) lease_ids.push_back(NewLeaseId());
   const absl::Time now = clock_->Now();
+  if (SeenRecently(worker_id, now) && !store_->MayHaveQueuedTrials(now)) {
+    wake_scheduler_();
+    return tasks;
+  }
+  std::vector<std::string> lease_ids;
+  for (int i = 0; i < free_slots; ++i) lease_ids.push_back(NewLeaseId());
   NAS_ASSIGN_OR_RETURN(
       std::vector<LeasedTrial> leased,
       store_->LeaseTrials(worker_id, lease_ids, now, now + options_.lease_ttl));
+  MarkSeen(worker_id, now);
+  RememberLeased(leased, now);
   for (const LeasedTrial& l : leased) {
     absl::StatusOr<v1::TrialTask> task = MakeTask(l);
     if (!task.ok()) {  // The lease expires and the trial is handed out again.
@@ -79,7 +101,7 @@ absl::StatusOr<std::vector<v1::TrialTask>> TrialDispatcher::Lease(
       listener_->OnSearchChanged(l.trial.search_id(), l.trial.id());
     }
   }
-  if (static_cast<int>(leased.size()) < wanted) wake_scheduler_();
+  if (leased.size() < lease_ids.size()) wake_scheduler_();
   return tasks;
 }
 
@@ -105,9 +127,16 @@ absl::StatusOr<v1::TrialTask> TrialDispatcher::MakeTask(
 absl::StatusOr<std::vector<v1::LeaseVerdict>> TrialDispatcher::Heartbeat(
     int64_t worker_id, const std::vector<std::string>& lease_ids) {
   const absl::Time now = clock_->Now();
+  // Without leases a heartbeat only says that the worker lives; that is
+  // written at most every half lease TTL (workers count as gone after three
+  // TTLs), so idle workers cost the database nothing in between.
+  if (lease_ids.empty() && SeenRecently(worker_id, now)) {
+    return std::vector<v1::LeaseVerdict>();
+  }
   NAS_ASSIGN_OR_RETURN(
       std::vector<LeaseStatus> statuses,
       store_->Heartbeat(worker_id, lease_ids, now, now + options_.lease_ttl));
+  MarkSeen(worker_id, now);
   std::vector<v1::LeaseVerdict> verdicts;
   for (size_t i = 0; i < lease_ids.size(); ++i) {
     v1::LeaseVerdict& verdict = verdicts.emplace_back();
@@ -117,37 +146,78 @@ absl::StatusOr<std::vector<v1::LeaseVerdict>> TrialDispatcher::Heartbeat(
   return verdicts;
 }
 
+void TrialDispatcher::RememberLeased(const std::vector<LeasedTrial>& leased,
+                                     absl::Time now) {
+  absl::MutexLock lock(&leased_mu_);
+  for (const LeasedTrial& l : leased) {
+    v1::Trial& trial = leased_[l.trial.id()].trial;
+    trial.set_id(l.trial.id());
+    trial.set_search_id(l.trial.search_id());
+    trial.set_number(l.trial.number());
+    *trial.mutable_metrics() = l.trial.metrics();
+    leased_[l.trial.id()].leased = now;
+  }
+  const absl::Duration ttl = kLeaseMemoryTtls * options_.lease_ttl;
+  if (now < pruned_ + ttl) return;
+  pruned_ = now;
+  absl::erase_if(leased_, [&](const auto& entry) {
+    return entry.second.leased < now - ttl;
+  });
+}
+
+void TrialDispatcher::MarkSeen(int64_t worker_id, absl::Time now) {
+  absl::MutexLock lock(&leased_mu_);
+  seen_[worker_id] = now;
+}
+
+bool TrialDispatcher::SeenRecently(int64_t worker_id, absl::Time now) {
+  absl::MutexLock lock(&leased_mu_);
+  auto it = seen_.find(worker_id);
+  return it != seen_.end() && now < it->second + options_.lease_ttl / 2;
+}
+
+absl::StatusOr<v1::Trial> TrialDispatcher::ReportedTrial(int64_t trial_id) {
+  {
+    absl::MutexLock lock(&leased_mu_);
+    auto it = leased_.find(trial_id);
+    if (it != leased_.end()) return it->second.trial;
+  }
+  return store_->GetTrial(trial_id);  // Leased before a restart, or stale.
+}
+
 absl::StatusOr<ReportAck> TrialDispatcher::Report(
     int64_t worker_id, const std::string& lease_id, int64_t trial_id,
     const v1::TrialResult& result) {
   NAS_RETURN_IF_ERROR(ValidateTrialResult(result));
-  NAS_ASSIGN_OR_RETURN(v1::Trial trial, store_->GetTrial(trial_id));
-  // The outcome depends only on the spec and the device, which a reloaded
-  // context shares: computed once for every attempt.
-  NAS_ASSIGN_OR_RETURN(std::shared_ptr<SearchContext> context,
-                       contexts_->Get(trial.search_id()));
-  NAS_ASSIGN_OR_RETURN(const TrialOutcome outcome,
-                       MakeOutcome(*context, trial, result, worker_id));
-  context.reset();
-  absl::StatusOr<CompletionResult> completed;
-  for (int attempt = 1; attempt <= kCompleteAttempts; ++attempt) {
-    completed = Complete(trial, worker_id, lease_id, outcome);
-    if (!absl::IsAborted(completed.status())) break;
-    LOG(WARNING) << "trial " << trial_id << ": recording attempt " << attempt
-                 << " aborted: " << completed.status();
+  NAS_ASSIGN_OR_RETURN(v1::Trial trial, ReportedTrial(trial_id));
+  PendingReport pending;
+  {
+    // The outcome depends only on the spec and the device, which a
+    // reloaded context shares: computed once for every attempt.
+    NAS_ASSIGN_OR_RETURN(std::shared_ptr<SearchContext> context,
+                         contexts_->Get(trial.search_id()));
+    NAS_ASSIGN_OR_RETURN(TrialOutcome outcome,
+                         MakeOutcome(*context, trial, result, worker_id));
+    pending.completion =
+        Completion{trial_id, worker_id, lease_id, std::move(outcome)};
+    pending.search_id = trial.search_id();
+    pending.learns = context->learns_from_results();
   }
-  NAS_RETURN_IF_ERROR(completed.status());
-  const CompletionResult& done = *completed;
+  NAS_ASSIGN_OR_RETURN(const CompletionResult done, Record(&pending));
   if (!done.accepted) {
     LOG(INFO) << "report for trial " << trial_id << " from worker " << worker_id
               << " not accepted: " << done.detail;
     return ReportAck{false, done.detail};
   }
+  {
+    absl::MutexLock lock(&leased_mu_);
+    leased_.erase(trial_id);
+  }
   const v1::TrialState state = done.trial.state();
   metrics_->TrialFinished(state, done.duration_seconds);
-  LOG(INFO) << "trial " << trial_id << " of search " << trial.search_id() << " "
-            << v1::TrialState_Name(state) << " after " << done.duration_seconds
-            << " s (worker " << worker_id << ")";
+  VLOG(1) << "trial " << trial_id << " of search " << trial.search_id() << " "
+          << v1::TrialState_Name(state) << " after " << done.duration_seconds
+          << " s (worker " << worker_id << ")";
   if (listener_ != nullptr) {
     listener_->OnSearchChanged(trial.search_id(), trial_id);
   }
@@ -155,16 +225,82 @@ absl::StatusOr<ReportAck> TrialDispatcher::Report(
   return ReportAck{true, "result recorded"};
 }
 
-absl::StatusOr<CompletionResult> TrialDispatcher::Complete(
-    const v1::Trial& trial, int64_t worker_id, const std::string& lease_id,
-    const TrialOutcome& outcome) {
-  NAS_ASSIGN_OR_RETURN(std::shared_ptr<SearchContext> context,
-                       contexts_->Get(trial.search_id()));
-  // The result and what the policy learns from it commit together.
-  return context->RunObserved<CompletionResult>(
-      [&](const PolicyObserver& observe) {
-        return store_->CompleteTrial(trial.id(), worker_id, lease_id, outcome,
-                                     clock_->Now(), observe);
+absl::StatusOr<CompletionResult> TrialDispatcher::Record(PendingReport* report) {
+  batch_mu_.Lock();
+  queue_.push_back(report);
+  auto done_or_free = [this, report]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(batch_mu_) {
+    return report->done || !committing_;
+  };
+  batch_mu_.Await(absl::Condition(&done_or_free));
+  while (!report->done) {  // This thread commits, until its report is done.
+    committing_ = true;
+    const std::vector<PendingReport*> batch = TakeBatch();
+    batch_mu_.Unlock();
+    RecordBatch(batch);
+    batch_mu_.Lock();
+    for (PendingReport* p : batch) p->done = true;
+    committing_ = false;
+  }
+  batch_mu_.Unlock();
+  return report->result;
+}
+
+std::vector<TrialDispatcher::PendingReport*> TrialDispatcher::TakeBatch() {
+  std::vector<PendingReport*> batch;
+  std::deque<PendingReport*> rest;
+  absl::flat_hash_set<int64_t> learning;  // Searches with a report taken.
+  for (PendingReport* p : queue_) {
+    const bool second = p->learns && !learning.insert(p->search_id).second;
+    if (batch.size() < kMaxBatch && !second) {
+      batch.push_back(p);
+    } else {
+      rest.push_back(p);
+    }
+  }
+  queue_.swap(rest);
+  return batch;
+}
+
+void TrialDispatcher::RecordBatch(const std::vector<PendingReport*>& batch) {
+  absl::StatusOr<std::vector<absl::StatusOr<CompletionResult>>> results;
+  for (int attempt = 1; attempt <= kCompleteAttempts; ++attempt) {
+    results = CompleteBatch(batch);
+    if (!absl::IsAborted(results.status())) break;
+    LOG(WARNING) << batch.size() << " report(s) of trials from "
+                 << batch.front()->completion.trial_id << ": recording attempt "
+                 << attempt << " aborted: " << results.status();
+  }
+  if (!results.ok() && batch.size() > 1) {
+    for (PendingReport* p : batch) RecordBatch({p});
+    return;
+  }
+  for (size_t i = 0; i < batch.size(); ++i) {
+    batch[i]->result = results.ok() ? (*results)[i] : results.status();
+  }
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<CompletionResult>>>
+TrialDispatcher::CompleteBatch(const std::vector<PendingReport*>& batch) {
+  std::vector<int64_t> search_ids;
+  std::vector<Completion> completions;
+  for (const PendingReport* p : batch) {
+    search_ids.push_back(p->search_id);
+    completions.push_back(p->completion);
+  }
+  std::sort(search_ids.begin(), search_ids.end());
+  search_ids.erase(std::unique(search_ids.begin(), search_ids.end()),
+                   search_ids.end());
+  std::vector<std::shared_ptr<SearchContext>> held;
+  std::vector<SearchContext*> contexts;
+  for (int64_t id : search_ids) {
+    NAS_ASSIGN_OR_RETURN(held.emplace_back(), contexts_->Get(id));
+    contexts.push_back(held.back().get());
+  }
+  // The results and what the policies learn from them commit together.
+  using Results = std::vector<absl::StatusOr<CompletionResult>>;
+  return SearchContext::RunObservedTogether<Results>(
+      contexts, [&](const PolicyObserver& observe) {
+        return store_->CompleteTrials(completions, clock_->Now(), observe);
       });
 }
 

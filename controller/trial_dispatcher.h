@@ -2,12 +2,15 @@
 #define NAS_CONTROLLER_TRIAL_DISPATCHER_H_
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "controller/change_listener.h"
 #include "controller/clock.h"
@@ -69,17 +72,42 @@ class TrialDispatcher {
                                    const v1::TrialResult& result);
 
  private:
+  struct PendingReport;
+  // What a report needs of its leased trial (id, search, number, analytic
+  // metrics), remembered from the lease.
+  struct LeasedInfo {
+    v1::Trial trial;
+    absl::Time leased;
+  };
+
   absl::StatusOr<v1::TrialTask> MakeTask(const LeasedTrial& leased);
-  // Records the outcome with the search's policy observing; one attempt,
-  // with the search's current context (a fresh one after a drop).
-  absl::StatusOr<CompletionResult> Complete(const v1::Trial& trial,
-                                            int64_t worker_id,
-                                            const std::string& lease_id,
-                                            const TrialOutcome& outcome);
   absl::StatusOr<TrialOutcome> MakeOutcome(const SearchContext& context,
                                            const v1::Trial& trial,
                                            const v1::TrialResult& result,
                                            int64_t worker_id);
+  // The reported trial as leased by this controller, else as stored.
+  absl::StatusOr<v1::Trial> ReportedTrial(int64_t trial_id);
+  void RememberLeased(const std::vector<LeasedTrial>& leased, absl::Time now);
+  // When this controller last stored that the worker was seen.
+  void MarkSeen(int64_t worker_id, absl::Time now);
+  bool SeenRecently(int64_t worker_id, absl::Time now);
+
+  // Group commit: records `report` in one transaction with the reports that
+  // arrive while another batch commits. The first waiting caller commits a
+  // batch for everyone queued (as leveldb's DBImpl::Write batches writers);
+  // the others wait for their result.
+  absl::StatusOr<CompletionResult> Record(PendingReport* report);
+  // Up to kMaxBatch queued reports, oldest first, at most one per search
+  // whose policy learns from results.
+  std::vector<PendingReport*> TakeBatch()
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(batch_mu_);
+  // Sets the result of every report of `batch`: retried when aborted, and
+  // one at a time after a failure, so one report's trouble (e.g. a policy
+  // that cannot learn from it) does not fail the others.
+  void RecordBatch(const std::vector<PendingReport*>& batch);
+  // One attempt, with the searches' current contexts.
+  absl::StatusOr<std::vector<absl::StatusOr<CompletionResult>>> CompleteBatch(
+      const std::vector<PendingReport*>& batch);
 
   TrialStore* const store_;
   SearchContexts* const contexts_;
@@ -88,6 +116,17 @@ class TrialDispatcher {
   ChangeListener* const listener_;  // May be null.
   const std::function<void()> wake_scheduler_;
   const DispatcherOptions options_;
+
+  absl::Mutex batch_mu_;
+  std::deque<PendingReport*> queue_ ABSL_GUARDED_BY(batch_mu_);
+  bool committing_ ABSL_GUARDED_BY(batch_mu_) = false;
+
+  absl::Mutex leased_mu_;
+  // By trial id; an entry leaves on the accepted report, or when older than
+  // a few lease TTLs (its lease expired).
+  absl::flat_hash_map<int64_t, LeasedInfo> leased_ ABSL_GUARDED_BY(leased_mu_);
+  absl::Time pruned_ ABSL_GUARDED_BY(leased_mu_) = absl::InfinitePast();
+  absl::flat_hash_map<int64_t, absl::Time> seen_ ABSL_GUARDED_BY(leased_mu_);
 };
 
 // A fresh lease id: 128 random bits from OpenSSL as 32 hex digits.

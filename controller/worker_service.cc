@@ -31,7 +31,8 @@ grpc::ServerUnaryReactor* WorkerServiceImpl::RegisterWorker(
     grpc::CallbackServerContext* context,
     const v1::RegisterWorkerRequest* request,
     v1::RegisterWorkerResponse* reply) {
-  return ServeUnary(context, metrics_, "RegisterWorker", [&]() -> absl::Status {
+  return ServeUnaryOn(&executor_, context, metrics_, "RegisterWorker",
+                      [this, request, reply]() -> absl::Status {
     NAS_RETURN_IF_ERROR(CheckText("name", request->name(), kMaxWorkerNameLength,
                                   /*required=*/true));
     NAS_RETURN_IF_ERROR(CheckText("device", request->device(), kMaxDeviceLength,
@@ -57,7 +58,8 @@ grpc::ServerUnaryReactor* WorkerServiceImpl::RegisterWorker(
 grpc::ServerUnaryReactor* WorkerServiceImpl::LeaseTrial(
     grpc::CallbackServerContext* context, const v1::LeaseTrialRequest* request,
     v1::LeaseTrialResponse* reply) {
-  return ServeUnary(context, metrics_, "LeaseTrial", [&]() -> absl::Status {
+  return ServeUnaryOn(&executor_, context, metrics_, "LeaseTrial",
+                      [this, request, reply]() -> absl::Status {
     NAS_RETURN_IF_ERROR(CheckPositiveId("worker_id", request->worker_id()));
     NAS_RETURN_IF_ERROR(CheckSlots("free_slots", request->free_slots(), 0));
     NAS_ASSIGN_OR_RETURN(
@@ -71,7 +73,8 @@ grpc::ServerUnaryReactor* WorkerServiceImpl::LeaseTrial(
 grpc::ServerUnaryReactor* WorkerServiceImpl::Heartbeat(
     grpc::CallbackServerContext* context, const v1::HeartbeatRequest* request,
     v1::HeartbeatResponse* reply) {
-  return ServeUnary(context, metrics_, "Heartbeat", [&]() -> absl::Status {
+  return ServeUnaryOn(&executor_, context, metrics_, "Heartbeat",
+                      [this, request, reply]() -> absl::Status {
     NAS_RETURN_IF_ERROR(CheckPositiveId("worker_id", request->worker_id()));
     if (request->leases_size() > kMaxSlots) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -93,7 +96,8 @@ grpc::ServerUnaryReactor* WorkerServiceImpl::Heartbeat(
 grpc::ServerUnaryReactor* WorkerServiceImpl::ReportTrial(
     grpc::CallbackServerContext* context, const v1::ReportTrialRequest* request,
     v1::ReportTrialResponse* reply) {
-  return ServeUnary(context, metrics_, "ReportTrial", [&]() -> absl::Status {
+  return ServeUnaryOn(&executor_, context, metrics_, "ReportTrial",
+                      [this, request, reply]() -> absl::Status {
     NAS_RETURN_IF_ERROR(CheckPositiveId("worker_id", request->worker_id()));
     NAS_RETURN_IF_ERROR(CheckPositiveId("trial_id", request->trial_id()));
     NAS_RETURN_IF_ERROR(CheckLeaseId(request->lease_id()));

@@ -2,6 +2,7 @@
 #define NAS_CONTROLLER_WORKER_SERVICE_H_
 
 #include "controller/controller_metrics.h"
+#include "controller/rpc_executor.h"
 #include "controller/trial_dispatcher.h"
 #include "proto/nas.grpc.pb.h"
 
@@ -9,12 +10,14 @@ namespace nas::controller {
 
 // nas.v1.WorkerService on the gRPC callback API. Only translates: checks
 // ids and sizes (INVALID_ARGUMENT), calls the dispatcher and maps statuses.
+// The dispatcher blocks on the database (and a report on its group
+// commit), so the calls run on threads of the service's own RpcExecutor.
 // Thread-safe; borrows the dispatcher and metrics, which must outlive the
-// server.
+// server. Destroy it after the server has shut down.
 class WorkerServiceImpl : public v1::WorkerService::CallbackService {
  public:
   WorkerServiceImpl(TrialDispatcher* dispatcher, ControllerMetrics* metrics)
-      : dispatcher_(dispatcher), metrics_(metrics) {}
+      : dispatcher_(dispatcher), metrics_(metrics), executor_(kThreads) {}
 
   grpc::ServerUnaryReactor* RegisterWorker(
       grpc::CallbackServerContext* context,
@@ -32,8 +35,13 @@ class WorkerServiceImpl : public v1::WorkerService::CallbackService {
       v1::ReportTrialResponse* reply) override;
 
  private:
+  // Calls handled at once: enough for the database connections and the
+  // reports waiting for a group commit.
+  static constexpr int kThreads = 48;
+
   TrialDispatcher* const dispatcher_;
   ControllerMetrics* const metrics_;
+  RpcExecutor executor_;
 };
 
 }  // namespace nas::controller

@@ -41,4 +41,15 @@ v1::Trial TrialFromRow(const pqxx::row& r) {
   return t;
 }
 
+absl::Status LockRunningSearch(pqxx::transaction_base& txn, int64_t search_id) {
+  pqxx::result search = txn.exec_params(
+      "SELECT state FROM searches WHERE id = $1 FOR UPDATE", search_id);
+  if (search.empty()) return NoSuchSearch(search_id);
+  if (search[0][0].as<int>() != v1::SEARCH_RUNNING) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("search ", search_id, " is no longer running"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace nas::controller

@@ -68,6 +68,10 @@ inline absl::Status NoSuchSearch(int64_t id) {
   return absl::NotFoundError(absl::StrCat("search ", id, " not found"));
 }
 
+// Locks the search's row for the rest of the transaction. kNotFound for an
+// unknown search, kFailedPrecondition when it is no longer RUNNING.
+absl::Status LockRunningSearch(pqxx::transaction_base& txn, int64_t search_id);
+
 }  // namespace nas::controller
 
 #endif  // NAS_CONTROLLER_STORE_PG_ROWS_H_

@@ -115,6 +115,96 @@ CREATE TABLE q_values (
 -- "The top N entries of a search": highest q first, ties by state, action.
 CREATE INDEX q_values_top_idx ON q_values (search_id, q DESC, state, action);
 )sql"},
+    {3, "search counters kept by a trigger, leaner trial indexes", R"sql(
+-- Trial counters and the best trial of every search, kept up to date by a
+-- row trigger on trials that fires only when a trial enters or leaves a
+-- final state, so that reading a search costs the same at 100 trials as at
+-- 100,000 (no COUNT over its trials). PENDING and RUNNING trials are few and
+-- counted through trials_search_state_idx. Final trials never become
+-- PENDING or RUNNING again, so the best ones only ever improve.
+ALTER TABLE searches
+  ADD COLUMN n_succeeded   INTEGER NOT NULL DEFAULT 0,
+  ADD COLUMN n_failed      INTEGER NOT NULL DEFAULT 0,
+  ADD COLUMN n_infeasible  INTEGER NOT NULL DEFAULT 0,
+  ADD COLUMN n_cached      INTEGER NOT NULL DEFAULT 0,
+  ADD COLUMN n_cancelled   INTEGER NOT NULL DEFAULT 0,
+  ADD COLUMN succeeded_ms  BIGINT NOT NULL DEFAULT 0,  -- sum of their durations
+  ADD COLUMN best_accuracy DOUBLE PRECISION,
+  ADD COLUMN best_trial_id BIGINT,
+  ADD COLUMN best_reward   DOUBLE PRECISION;
+
+UPDATE searches s SET
+  n_succeeded = c.succeeded, n_failed = c.failed, n_infeasible = c.infeasible,
+  n_cached = c.cached, n_cancelled = c.cancelled, succeeded_ms = c.ms,
+  best_accuracy = c.best_accuracy
+FROM (SELECT search_id,
+        COUNT(*) FILTER (WHERE state = 3) AS succeeded,
+        COUNT(*) FILTER (WHERE state = 4) AS failed,
+        COUNT(*) FILTER (WHERE state = 5) AS infeasible,
+        COUNT(*) FILTER (WHERE state = 6) AS cached,
+        COUNT(*) FILTER (WHERE state = 7) AS cancelled,
+        COALESCE(SUM(finished_ms - started_ms) FILTER (WHERE state = 3), 0) AS ms,
+        MAX(accuracy) FILTER (WHERE state IN (3, 6)) AS best_accuracy
+      FROM trials GROUP BY search_id) c
+WHERE s.id = c.search_id;
+UPDATE searches s SET best_trial_id = b.id, best_reward = b.reward
+FROM (SELECT DISTINCT ON (search_id) search_id, id, reward FROM trials
+      WHERE state IN (3, 6) ORDER BY search_id, reward DESC NULLS LAST, id) b
+WHERE s.id = b.search_id;
+
+CREATE FUNCTION count_final_trial() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF TG_OP = 'UPDATE' AND OLD.state >= 3 THEN
+    UPDATE searches SET
+      n_succeeded = n_succeeded - (OLD.state = 3)::INTEGER,
+      n_failed = n_failed - (OLD.state = 4)::INTEGER,
+      n_infeasible = n_infeasible - (OLD.state = 5)::INTEGER,
+      n_cached = n_cached - (OLD.state = 6)::INTEGER,
+      n_cancelled = n_cancelled - (OLD.state = 7)::INTEGER,
+      succeeded_ms = succeeded_ms - CASE WHEN OLD.state = 3
+        THEN COALESCE(OLD.finished_ms - OLD.started_ms, 0) ELSE 0 END
+    WHERE id = OLD.search_id;
+  END IF;
+  IF NEW.state >= 3 THEN
+    UPDATE searches s SET
+      n_succeeded = s.n_succeeded + (NEW.state = 3)::INTEGER,
+      n_failed = s.n_failed + (NEW.state = 4)::INTEGER,
+      n_infeasible = s.n_infeasible + (NEW.state = 5)::INTEGER,
+      n_cached = s.n_cached + (NEW.state = 6)::INTEGER,
+      n_cancelled = s.n_cancelled + (NEW.state = 7)::INTEGER,
+      succeeded_ms = s.succeeded_ms + CASE WHEN NEW.state = 3
+        THEN COALESCE(NEW.finished_ms - NEW.started_ms, 0) ELSE 0 END,
+      best_accuracy = CASE WHEN NEW.state IN (3, 6)
+        THEN GREATEST(s.best_accuracy, NEW.accuracy) ELSE s.best_accuracy END,
+      best_trial_id = CASE WHEN NEW.state IN (3, 6) AND (s.best_trial_id IS NULL
+          OR (NEW.reward IS NOT NULL AND (s.best_reward IS NULL
+              OR NEW.reward > s.best_reward
+              OR (NEW.reward = s.best_reward AND NEW.id < s.best_trial_id))))
+        THEN NEW.id ELSE s.best_trial_id END,
+      best_reward = CASE WHEN NEW.state IN (3, 6) AND (s.best_trial_id IS NULL
+          OR (NEW.reward IS NOT NULL AND (s.best_reward IS NULL
+              OR NEW.reward > s.best_reward
+              OR (NEW.reward = s.best_reward AND NEW.id < s.best_trial_id))))
+        THEN NEW.reward ELSE s.best_reward END
+    WHERE s.id = NEW.search_id;
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+
+CREATE TRIGGER trials_count_inserted AFTER INSERT ON trials
+  FOR EACH ROW WHEN (NEW.state >= 3) EXECUTE FUNCTION count_final_trial();
+CREATE TRIGGER trials_count_updated AFTER UPDATE OF state ON trials
+  FOR EACH ROW WHEN (OLD.state <> NEW.state AND (OLD.state >= 3 OR NEW.state >= 3))
+  EXECUTE FUNCTION count_final_trial();
+
+-- Fewer index entries a trial row version: leases are only looked up while
+-- RUNNING, and in-flight keys through trials_in_flight_key_idx (results
+-- through result_cache), so trials_cache_key_idx served no query.
+DROP INDEX trials_lease_id_idx;
+CREATE INDEX trials_lease_id_idx ON trials (lease_id) WHERE state = 2;
+DROP INDEX trials_cache_key_idx;
+)sql"},
 };
 
 }  // namespace

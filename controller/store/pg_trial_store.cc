@@ -4,13 +4,17 @@
 // exceptions never leave the store.
 #include "controller/store/pg_trial_store.h"
 
+#include <algorithm>
 #include <optional>
 #include <stdexcept>
+#include <type_traits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "controller/store/pg_completions.h"
+#include "controller/store/pg_pending_trials.h"
 #include "controller/store/pg_policy_tables.h"
 #include "controller/store/pg_rows.h"
 #include "controller/store/pg_schema.h"
@@ -29,28 +33,20 @@ std::optional<double> Measured(const NewTrial& t, double value) {
   return value;
 }
 
+// The counters of final trials and the best trial come from the search row
+// (kept by the triggers of schema migration 3); PENDING and RUNNING trials
+// are few and counted through trials_search_state_idx. So reading a search
+// costs the same whatever the number of its trials.
 constexpr char kSearchSelect[] = R"sql(
 SELECT s.id, s.name, s.state, s.spec, s.created_ms, s.started_ms,
-       s.finished_ms, s.message, s.infeasible_streak,
-       s.max_trials, c.pending, c.running, c.succeeded, c.failed,
-       c.infeasible, c.cached, c.cancelled, c.mean_ms, c.best_accuracy,
-       b.id, b.reward
+       s.finished_ms, s.message, s.infeasible_streak, s.max_trials,
+       (SELECT COUNT(*) FROM trials t WHERE t.search_id = s.id AND t.state = 1),
+       (SELECT COUNT(*) FROM trials t WHERE t.search_id = s.id AND t.state = 2),
+       s.n_succeeded, s.n_failed, s.n_infeasible, s.n_cached, s.n_cancelled,
+       CASE WHEN s.n_succeeded > 0
+            THEN s.succeeded_ms::DOUBLE PRECISION / s.n_succeeded END,
+       s.best_accuracy, s.best_trial_id, s.best_reward
 FROM searches s
-CROSS JOIN LATERAL (
-  SELECT COUNT(*) FILTER (WHERE t.state = 1) AS pending,
-         COUNT(*) FILTER (WHERE t.state = 2) AS running,
-         COUNT(*) FILTER (WHERE t.state = 3) AS succeeded,
-         COUNT(*) FILTER (WHERE t.state = 4) AS failed,
-         COUNT(*) FILTER (WHERE t.state = 5) AS infeasible,
-         COUNT(*) FILTER (WHERE t.state = 6) AS cached,
-         COUNT(*) FILTER (WHERE t.state = 7) AS cancelled,
-         AVG(t.finished_ms - t.started_ms) FILTER (WHERE t.state = 3) AS mean_ms,
-         MAX(t.accuracy) FILTER (WHERE t.state IN (3, 6)) AS best_accuracy
-  FROM trials t WHERE t.search_id = s.id) c
-LEFT JOIN LATERAL (
-  SELECT t.id, t.reward FROM trials t
-  WHERE t.search_id = s.id AND t.state IN (3, 6)
-  ORDER BY t.reward DESC NULLS LAST, t.id LIMIT 1) b ON true
 )sql";
 
 SearchRecord SearchFromRow(const pqxx::row& r) {
@@ -101,13 +97,14 @@ PgTrialStore::PgTrialStore(std::unique_ptr<PgConnectionPool> pool)
 
 PgTrialStore::~PgTrialStore() = default;
 
-template <typename T>
+template <typename T, bool kOneStatement>
 absl::StatusOr<T> PgTrialStore::Transact(
     absl::string_view operation,
     absl::FunctionRef<absl::StatusOr<T>(pqxx::transaction_base&)> body) {
   NAS_ASSIGN_OR_RETURN(PgConnectionPool::Handle conn, pool_->Acquire());
   try {
-    pqxx::work txn(conn.get());
+    std::conditional_t<kOneStatement, pqxx::nontransaction, pqxx::work> txn(
+        conn.get());
     absl::StatusOr<T> result = body(txn);
     if (result.ok()) txn.commit();
     return result;
@@ -366,17 +363,10 @@ RETURNING )sql",
 
 absl::StatusOr<v1::Trial> PgTrialStore::InsertTrial(
     const NewTrial& trial, absl::Time now, const PolicyObserver& observe) {
-  return Transact<v1::Trial>(
+  absl::StatusOr<v1::Trial> stored = Transact<v1::Trial>(
       "storing trial",
       [&](pqxx::transaction_base& txn) -> absl::StatusOr<v1::Trial> {
-        pqxx::result search = txn.exec_params(
-            "SELECT state FROM searches WHERE id = $1 FOR UPDATE",
-            trial.search_id);
-        if (search.empty()) return NoSuchSearch(trial.search_id);
-        if (search[0][0].as<int>() != v1::SEARCH_RUNNING) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "search ", trial.search_id, " is no longer running"));
-        }
+        NAS_RETURN_IF_ERROR(LockRunningSearch(txn, trial.search_id));
         if (trial.state == v1::TRIAL_PENDING) {
           LockCacheKey(txn, trial.cache_key);
           NAS_RETURN_IF_ERROR(CheckNotTrained(txn, trial.cache_key));
@@ -397,6 +387,28 @@ absl::StatusOr<v1::Trial> PgTrialStore::InsertTrial(
         }
         return stored;
       });
+  if (stored.ok() && stored->state() == v1::TRIAL_PENDING) {
+    pending_.Add({stored->id()});
+  }
+  return stored;
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<v1::Trial>>>
+PgTrialStore::InsertPendingTrials(const std::vector<NewTrial>& trials,
+                                  absl::Time now) {
+  using Stored = std::vector<absl::StatusOr<v1::Trial>>;
+  absl::StatusOr<Stored> stored =
+      Transact<Stored>("queueing trials", [&](pqxx::transaction_base& txn) {
+        return InsertPendingTrialsIn(txn, trials, now);
+      });
+  if (stored.ok()) {
+    std::vector<int64_t> ids;
+    for (const absl::StatusOr<v1::Trial>& t : *stored) {
+      if (t.ok()) ids.push_back(t->id());
+    }
+    pending_.Add(ids);
+  }
+  return stored;
 }
 
 absl::StatusOr<std::optional<v1::Trial>> PgTrialStore::FindCachedResult(
@@ -442,6 +454,23 @@ absl::StatusOr<std::vector<v1::Trial>> PgTrialStore::ListTrials(
         }
         return out;
       });
+}
+
+absl::StatusOr<std::vector<std::array<double, 4>>>
+PgTrialStore::ListFinalObjectives(int64_t search_id) {
+  using Points = std::vector<std::array<double, 4>>;
+  return Transact<Points>("listing trial objectives", [&](pqxx::transaction_base& txn) {
+    Points out;
+    for (const pqxx::row& r : txn.exec_params(
+             "SELECT 1 - COALESCE(accuracy, 0), COALESCE(flash_bytes, 0), "
+             "COALESCE(peak_sram_bytes, 0), COALESCE(macs, 0) FROM trials "
+             "WHERE search_id = $1 AND state IN (3, 6)",
+             search_id)) {
+      out.push_back({r[0].as<double>(), r[1].as<double>(), r[2].as<double>(),
+                     r[3].as<double>()});
+    }
+    return out;
+  });
 }
 
 absl::StatusOr<std::string> PgTrialStore::GetModel(int64_t trial_id) {
@@ -518,50 +547,104 @@ FROM workers w WHERE w.last_seen_ms >= $1)sql",
 }
 
 namespace {
-// Marks the worker as seen; returns its name. kNotFound if unknown.
-absl::StatusOr<std::string> TouchWorker(pqxx::transaction_base& txn,
-                                        int64_t worker_id, absl::Time now) {
+// Marks the worker as seen; returns its name and slots. kNotFound if
+// unknown.
+absl::StatusOr<std::pair<std::string, int>> TouchWorker(
+    pqxx::transaction_base& txn, int64_t worker_id, absl::Time now) {
   pqxx::result r = txn.exec_params(
-      "UPDATE workers SET last_seen_ms = $2 WHERE id = $1 RETURNING name",
+      "UPDATE workers SET last_seen_ms = $2 WHERE id = $1 RETURNING name, slots",
       worker_id, Ms(now));
   if (r.empty()) {
     return absl::NotFoundError(absl::StrCat(
         "worker ", worker_id, " is not registered; register first"));
   }
-  return r[0][0].as<std::string>();
+  return std::make_pair(r[0][0].as<std::string>(), r[0][1].as<int>());
 }
 }  // namespace
+
+absl::Status PgTrialStore::LoadPendingIndex(absl::Time now) {
+  if (!pending_.NeedsLoad(now)) return absl::OkStatus();
+  NAS_ASSIGN_OR_RETURN(
+      std::vector<int64_t> ids,
+      Transact<std::vector<int64_t>>(
+          "reading the queue", [&](pqxx::transaction_base& txn) {
+            std::vector<int64_t> out;
+            for (const pqxx::row& r :
+                 txn.exec("SELECT id FROM trials WHERE state = 1")) {
+              out.push_back(r[0].as<int64_t>());
+            }
+            return out;
+          }));
+  pending_.Load(ids, now);
+  return absl::OkStatus();
+}
+
+bool PgTrialStore::MayHaveQueuedTrials(absl::Time now) {
+  return pending_.NeedsLoad(now) || !pending_.empty();
+}
 
 absl::StatusOr<std::vector<LeasedTrial>> PgTrialStore::LeaseTrials(
     int64_t worker_id, const std::vector<std::string>& lease_ids,
     absl::Time now, absl::Time expires) {
+  NAS_RETURN_IF_ERROR(LoadPendingIndex(now));
   using Leased = std::vector<LeasedTrial>;
-  return Transact<Leased>(
+  // Taken from pending_ by this call; what is not leased goes back.
+  std::vector<int64_t> claimed = pending_.Take(lease_ids.size());
+  nlohmann::json rows = nlohmann::json::array();
+  for (size_t i = 0; i < claimed.size(); ++i) {
+    rows.push_back({{"id", claimed[i]}, {"lease", lease_ids[i]}});
+  }
+  // One statement: the worker marked as seen, and at most its slots of the
+  // claimed trials leased if still PENDING and of a RUNNING search (the
+  // others left the queue meanwhile, cancelled with their search). One row
+  // a leased trial, or one row of NULLs, each ending with the worker's
+  // slots; none when the worker is unknown.
+  size_t attempted = 0;  // The lowest claimed ids, up to the slots.
+  absl::StatusOr<Leased> leased = Transact<Leased, /*kOneStatement=*/true>(
       "leasing trials",
       [&](pqxx::transaction_base& txn) -> absl::StatusOr<Leased> {
-        NAS_ASSIGN_OR_RETURN(std::string worker,
-                             TouchWorker(txn, worker_id, now));
-        pqxx::result picked = txn.exec_params(
-            R"sql(
-SELECT t.id FROM trials t JOIN searches s ON s.id = t.search_id
-WHERE t.state = 1 AND s.state = 2
-ORDER BY t.id LIMIT $1
-FOR UPDATE OF t SKIP LOCKED)sql",
-            static_cast<int64_t>(lease_ids.size()));
-        Leased out;
-        for (size_t i = 0; i < picked.size(); ++i) {
-          pqxx::row r = txn.exec_params1(
-              absl::StrCat(R"sql(
-UPDATE trials t SET state = 2, lease_id = $2, lease_expires_ms = $3,
-  worker_id = $4, worker = $5, attempts = attempts + 1, started_ms = $6
-WHERE t.id = $1 RETURNING )sql",
-                           kTrialColumns),
-              picked[i][0].as<int64_t>(), lease_ids[i], Ms(expires),
-              worker_id, worker, Ms(now));
-          out.push_back(LeasedTrial{TrialFromRow(r), lease_ids[i]});
+        pqxx::result result = txn.exec_params(
+            absl::StrCat(R"sql(
+WITH w AS (
+  UPDATE workers SET last_seen_ms = $4 WHERE id = $3 RETURNING name, slots),
+picked AS (
+  SELECT r.id, r.lease FROM jsonb_to_recordset($1::jsonb)
+    AS r(id BIGINT, lease TEXT) CROSS JOIN w
+  ORDER BY r.id LIMIT (SELECT slots FROM w)),
+leased AS (
+  UPDATE trials t SET state = 2, lease_id = picked.lease,
+    lease_expires_ms = $2, worker_id = $3, worker = (SELECT name FROM w),
+    attempts = t.attempts + 1, started_ms = $4
+  FROM picked
+  WHERE t.id = picked.id AND t.state = 1 AND EXISTS (
+    SELECT 1 FROM searches s WHERE s.id = t.search_id AND s.state = 2)
+  RETURNING )sql",
+                         kTrialColumns, R"sql(, picked.lease)
+SELECT leased.*, w.slots FROM w LEFT JOIN leased ON true)sql"),
+            rows.dump(), Ms(expires), worker_id, Ms(now));
+        if (result.empty()) {
+          return absl::NotFoundError(absl::StrCat(
+              "worker ", worker_id, " is not registered; register first"));
         }
+        attempted = std::min<size_t>(
+            claimed.size(), result[0][result[0].size() - 1].as<int64_t>());
+        Leased out;
+        for (const pqxx::row& r : result) {
+          if (r[0].is_null()) continue;  // The worker's row: nothing leased.
+          out.push_back(LeasedTrial{TrialFromRow(r),
+                                    r[r.size() - 2].as<std::string>()});
+        }
+        std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+          return a.trial.id() < b.trial.id();
+        });
         return out;
       });
+  // Claimed beyond the worker's slots: still PENDING. (Attempted and not
+  // leased: no longer PENDING, out of the queue for good.) On an error
+  // nothing was leased.
+  pending_.Add(std::vector<int64_t>(
+      claimed.begin() + (leased.ok() ? attempted : 0), claimed.end()));
+  return leased;
 }
 
 absl::StatusOr<std::vector<LeaseStatus>> PgTrialStore::Heartbeat(
@@ -600,96 +683,32 @@ FOR UPDATE OF t)sql",
       });
 }
 
-namespace {
-// Why a report does not complete its trial: a duplicate of one already
-// recorded with this lease, or a lease that is no longer the trial's.
-std::string RejectionDetail(int64_t trial_id, v1::TrialState state,
-                            bool same_lease) {
-  if (same_lease && state != v1::TRIAL_RUNNING) {
-    return absl::StrCat("duplicate report: trial ", trial_id, " is already ",
-                        v1::TrialState_Name(state),
-                        "; the stored result stands");
-  }
-  return absl::StrCat(
-      "stale report: the lease is not the current lease of "
-      "trial ",
-      trial_id, " (now ", v1::TrialState_Name(state), ")");
-}
-
-// Stores the outcome; returns the trial as completed.
-v1::Trial StoreOutcome(pqxx::transaction_base& txn, int64_t trial_id,
-                       const TrialOutcome& o, absl::Time now) {
-  if (!o.model.empty()) {
-    txn.exec_params("UPDATE trials SET model = $2 WHERE id = $1", trial_id,
-                    pqxx::binarystring(o.model));
-  }
-  const v1::Metrics& m = o.metrics;
-  const bool ok = o.state == v1::TRIAL_SUCCEEDED;
-  pqxx::row r = txn.exec_params1(
-      absl::StrCat(R"sql(
-UPDATE trials t SET state = $2, metrics = $3, accuracy = $4, macro_f1 = $5,
-  params = $6, flash_bytes = $7, peak_sram_bytes = $8, macs = $9,
-  latency_ms_estimate = $10, reward = $11, failure_reason = $12,
-  finished_ms = $13, lease_expires_ms = NULL
-WHERE t.id = $1 RETURNING )sql",
-                   kTrialColumns),
-      trial_id, static_cast<int>(o.state),
-      pqxx::binarystring(m.SerializeAsString()),
-      ok ? std::optional<double>(m.accuracy()) : std::nullopt,
-      ok ? std::optional<double>(m.macro_f1()) : std::nullopt, m.params(),
-      m.flash_bytes(), m.peak_sram_bytes(), m.macs(), m.latency_ms_estimate(),
-      ok ? std::optional<double>(o.reward) : std::nullopt, o.failure_reason,
-      Ms(now));
-  return TrialFromRow(r);
-}
-}  // namespace
-
 absl::StatusOr<CompletionResult> PgTrialStore::CompleteTrial(
     int64_t trial_id, int64_t worker_id, const std::string& lease_id,
     const TrialOutcome& outcome, absl::Time now,
     const PolicyObserver& observe) {
-  return Transact<CompletionResult>(
-      "recording trial result",
-      [&](pqxx::transaction_base& txn) -> absl::StatusOr<CompletionResult> {
-        pqxx::result r = txn.exec_params(
-            "SELECT state, lease_id, worker_id, started_ms, cache_key "
-            "FROM trials WHERE id = $1 FOR UPDATE",
-            trial_id);
-        if (r.empty()) {
-          return absl::NotFoundError(
-              absl::StrCat("trial ", trial_id, " not found"));
-        }
-        const pqxx::row row = r[0];
-        CompletionResult result;
-        const auto state = static_cast<v1::TrialState>(row[0].as<int>());
-        const bool same_lease = Get<std::string>(row[1]) == lease_id &&
-                                Get<int64_t>(row[2]) == worker_id;
-        if (state != v1::TRIAL_RUNNING || !same_lease) {
-          result.detail = RejectionDetail(trial_id, state, same_lease);
-          return result;
-        }
-        result.trial = StoreOutcome(txn, trial_id, outcome, now);
-        // Before the cache key's lock: locks go trial, search, cache key.
-        NAS_RETURN_IF_ERROR(ObserveFinalTrial(txn, result.trial, observe, now));
-        if (outcome.state == v1::TRIAL_SUCCEEDED) {
-          const std::string key = row[4].as<std::string>();
-          LockCacheKey(txn, key);
-          txn.exec_params(
-              "INSERT INTO result_cache (cache_key, trial_id, created_ms) "
-              "VALUES ($1, $2, $3) ON CONFLICT (cache_key) DO NOTHING",
-              key, trial_id, Ms(now));
-        }
-        result.accepted = true;
-        result.duration_seconds =
-            (Ms(now) - Get<int64_t>(row[3], Ms(now))) / 1000.0;
-        return result;
+  NAS_ASSIGN_OR_RETURN(
+      std::vector<absl::StatusOr<CompletionResult>> results,
+      CompleteTrials({Completion{trial_id, worker_id, lease_id, outcome}}, now,
+                     observe));
+  return results.at(0);
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<CompletionResult>>>
+PgTrialStore::CompleteTrials(const std::vector<Completion>& reports,
+                             absl::Time now, const PolicyObserver& observe) {
+  using Results = std::vector<absl::StatusOr<CompletionResult>>;
+  return Transact<Results>(
+      "recording trial results", [&](pqxx::transaction_base& txn) {
+        return CompleteTrialsIn(txn, reports, now, observe);
       });
 }
 
 absl::StatusOr<std::vector<ExpiredLease>> PgTrialStore::ExpireLeases(
     absl::Time now) {
   using Expired = std::vector<ExpiredLease>;
-  return Transact<Expired>("expiring leases", [&](pqxx::transaction_base& txn) {
+  absl::StatusOr<Expired> expired = Transact<Expired>(
+      "expiring leases", [&](pqxx::transaction_base& txn) {
     Expired out;
     for (const pqxx::row& r : txn.exec_params(
              R"sql(
@@ -722,6 +741,14 @@ WHERE id = $1)sql",
     }
     return out;
   });
+  if (expired.ok()) {
+    std::vector<int64_t> requeued;
+    for (const ExpiredLease& e : *expired) {
+      if (e.new_state == v1::TRIAL_PENDING) requeued.push_back(e.trial_id);
+    }
+    pending_.Add(requeued);
+  }
+  return expired;
 }
 
 absl::StatusOr<StoredPolicy> PgTrialStore::LoadPolicy(int64_t search_id) {

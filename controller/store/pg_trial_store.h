@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "controller/store/pending_index.h"
 #include "controller/store/pg_connection_pool.h"
 #include "controller/store/trial_store.h"
 
@@ -30,7 +31,7 @@ class PgTrialStore : public TrialStore {
   // Connects to `uri` (a libpq URI). kUnavailable naming the URI (password
   // redacted) and the reason when the database cannot be reached.
   static absl::StatusOr<std::unique_ptr<PgTrialStore>> Create(
-      const std::string& uri, int max_connections = 4);
+      const std::string& uri, int max_connections = 16);
 
   PgTrialStore(const PgTrialStore&) = delete;
   PgTrialStore& operator=(const PgTrialStore&) = delete;
@@ -60,17 +61,22 @@ class PgTrialStore : public TrialStore {
 
   absl::StatusOr<v1::Trial> InsertTrial(const NewTrial& trial, absl::Time now,
                                         const PolicyObserver& observe) override;
+  absl::StatusOr<std::vector<absl::StatusOr<v1::Trial>>> InsertPendingTrials(
+      const std::vector<NewTrial>& trials, absl::Time now) override;
   absl::StatusOr<std::optional<v1::Trial>> FindCachedResult(
       const std::string& cache_key) override;
   absl::StatusOr<v1::Trial> GetTrial(int64_t trial_id) override;
   absl::StatusOr<std::vector<v1::Trial>> ListTrials(
       int64_t search_id, v1::TrialState state) override;
+  absl::StatusOr<std::vector<std::array<double, 4>>> ListFinalObjectives(
+      int64_t search_id) override;
   absl::StatusOr<std::string> GetModel(int64_t trial_id) override;
 
   absl::StatusOr<int64_t> RegisterWorker(const WorkerInfo& worker,
                                          absl::Time now) override;
   absl::StatusOr<WorkerInfo> GetWorker(int64_t worker_id) override;
   absl::StatusOr<SlotCounts> CountSlots(absl::Time seen_since) override;
+  bool MayHaveQueuedTrials(absl::Time now) override;
   absl::StatusOr<std::vector<LeasedTrial>> LeaseTrials(
       int64_t worker_id, const std::vector<std::string>& lease_ids,
       absl::Time now, absl::Time expires) override;
@@ -80,6 +86,9 @@ class PgTrialStore : public TrialStore {
   absl::StatusOr<CompletionResult> CompleteTrial(
       int64_t trial_id, int64_t worker_id, const std::string& lease_id,
       const TrialOutcome& outcome, absl::Time now,
+      const PolicyObserver& observe) override;
+  absl::StatusOr<std::vector<absl::StatusOr<CompletionResult>>> CompleteTrials(
+      const std::vector<Completion>& reports, absl::Time now,
       const PolicyObserver& observe) override;
   absl::StatusOr<std::vector<ExpiredLease>> ExpireLeases(
       absl::Time now) override;
@@ -91,13 +100,20 @@ class PgTrialStore : public TrialStore {
  private:
   explicit PgTrialStore(std::unique_ptr<PgConnectionPool> pool);
 
-  // Runs `body` in one transaction, committing when it returns OK.
-  template <typename T>
+  // Runs `body` in one transaction, committing when it returns OK. A body
+  // of one statement may run with kOneStatement: the statement is then its
+  // own transaction, without the round trips of BEGIN and COMMIT.
+  template <typename T, bool kOneStatement = false>
   absl::StatusOr<T> Transact(
       absl::string_view operation,
       absl::FunctionRef<absl::StatusOr<T>(pqxx::transaction_base&)> body);
 
+  // Reads the PENDING trial ids into pending_ when it needs them.
+  absl::Status LoadPendingIndex(absl::Time now);
+
   std::unique_ptr<PgConnectionPool> pool_;
+  // Read again when empty for this long (another controller's trials).
+  PendingIndex pending_{absl::Seconds(5)};
 };
 
 }  // namespace nas::controller

@@ -1,6 +1,7 @@
 #ifndef NAS_CONTROLLER_STORE_TRIAL_STORE_H_
 #define NAS_CONTROLLER_STORE_TRIAL_STORE_H_
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -59,6 +60,14 @@ struct CompletionResult {
   std::string detail;  // Why a report was not accepted.
   double duration_seconds = 0;  // From lease to report, when accepted.
   v1::Trial trial;  // When accepted: the trial as completed and stored.
+};
+
+// One worker's report, for CompleteTrials.
+struct Completion {
+  int64_t trial_id = 0;
+  int64_t worker_id = 0;
+  std::string lease_id;
+  TrialOutcome outcome;
 };
 
 // Learns from a trial that an operation has just made final, inside that
@@ -172,6 +181,13 @@ class TrialStore {
   virtual absl::StatusOr<v1::Trial> InsertTrial(
       const NewTrial& trial, absl::Time now,
       const PolicyObserver& observe) = 0;
+  // InsertTrial for several PENDING candidates of one search in one
+  // transaction, stored in order: one answer per candidate, in order
+  // (kAlreadyExists for one trained before, in training, or earlier in the
+  // batch). kFailedPrecondition, storing nothing, once the search is not
+  // RUNNING.
+  virtual absl::StatusOr<std::vector<absl::StatusOr<v1::Trial>>>
+  InsertPendingTrials(const std::vector<NewTrial>& trials, absl::Time now) = 0;
   // The succeeded trial that holds the result for `cache_key`, if any.
   virtual absl::StatusOr<std::optional<v1::Trial>> FindCachedResult(
       const std::string& cache_key) = 0;
@@ -179,6 +195,11 @@ class TrialStore {
   // In number order; `state` UNSPECIFIED = all.
   virtual absl::StatusOr<std::vector<v1::Trial>> ListTrials(
       int64_t search_id, v1::TrialState state) = 0;
+  // The objectives of every SUCCEEDED and CACHED trial of a search, in
+  // TrialObjectives order {1 - accuracy, flash, peak SRAM, MACs}, read from
+  // their columns only (compact: 32 bytes a trial).
+  virtual absl::StatusOr<std::vector<std::array<double, 4>>>
+  ListFinalObjectives(int64_t search_id) = 0;
   // The trained model of a trial (or of the trial it was cached from).
   // kFailedPrecondition when it has none.
   virtual absl::StatusOr<std::string> GetModel(int64_t trial_id) = 0;
@@ -188,8 +209,14 @@ class TrialStore {
                                                  absl::Time now) = 0;
   virtual absl::StatusOr<WorkerInfo> GetWorker(int64_t worker_id) = 0;
   virtual absl::StatusOr<SlotCounts> CountSlots(absl::Time seen_since) = 0;
-  // Leases up to lease_ids.size() PENDING trials of RUNNING searches, oldest
-  // first, one lease id each, to the worker; attempts is incremented.
+  // False when the store knows without asking the database that no trial
+  // is PENDING (a hint for idle workers' lease calls); true when some may
+  // be.
+  virtual bool MayHaveQueuedTrials(absl::Time now) = 0;
+  // Leases up to lease_ids.size() PENDING trials of RUNNING searches (and
+  // no more than the worker's registered slots), oldest first, one lease id
+  // each, to the worker; attempts is incremented. kNotFound for an
+  // unregistered worker.
   virtual absl::StatusOr<std::vector<LeasedTrial>> LeaseTrials(
       int64_t worker_id, const std::vector<std::string>& lease_ids,
       absl::Time now, absl::Time expires) = 0;
@@ -205,6 +232,15 @@ class TrialStore {
       int64_t trial_id, int64_t worker_id, const std::string& lease_id,
       const TrialOutcome& outcome, absl::Time now,
       const PolicyObserver& observe) = 0;
+  // CompleteTrial for several reports in one transaction (a group commit):
+  // each is taken as CompleteTrial would take it after the ones before it
+  // (a second report of a trial is a duplicate), and `observe` is called
+  // for each accepted one, in order. One answer per report, in order:
+  // kNotFound for an unknown trial. Any other error stores nothing of the
+  // batch.
+  virtual absl::StatusOr<std::vector<absl::StatusOr<CompletionResult>>>
+  CompleteTrials(const std::vector<Completion>& reports, absl::Time now,
+                 const PolicyObserver& observe) = 0;
   // Returns RUNNING trials whose lease expired before `now` to PENDING, or
   // fails them after their search's max_attempts leases, or cancels them
   // when their search is no longer running. Takes no observer: policies

@@ -32,11 +32,11 @@ using ::testing::Not;
 
 TEST_F(PgTrialStoreTest, MigrationsApplyOnceAndAreIdempotent) {
   NAS_ASSERT_OK_AND_ASSIGN(int version, store_->SchemaVersion());
-  EXPECT_EQ(version, 2);
+  EXPECT_EQ(version, 3);
   NAS_EXPECT_OK(store_->Migrate());
   NAS_ASSERT_OK_AND_ASSIGN(auto second, PgTrialStore::Create(uri_));
   NAS_EXPECT_OK(second->Migrate());
-  EXPECT_EQ(Count("SELECT COUNT(*) FROM schema_migrations"), 2);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM schema_migrations"), 3);
   {  // A newer controller migrated this database: refuse to run on it.
     pqxx::connection conn(uri_);
     pqxx::work txn(conn);
@@ -68,7 +68,7 @@ TEST(PgTrialStoreMigrationTest, ConcurrentControllersMigrateOnce) {
   pqxx::connection conn(uri);
   pqxx::work txn(conn);
   EXPECT_EQ(txn.exec1("SELECT COUNT(*) FROM schema_migrations")[0].as<int>(),
-            2);
+            3);
 }
 
 TEST(PgTrialStoreConnectTest, UnreachableDatabaseIsUnavailableAndRedacted) {

@@ -1,0 +1,305 @@
+// PgTrialStore's batch operations (CompleteTrials, InsertPendingTrials),
+// its trial counters kept by a trigger, its queue memory and the light
+// reads, against a real PostgreSQL.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/pg_store_fixture.h"
+#include "tests/status_matchers.h"
+
+namespace nas::controller {
+namespace {
+
+using ::nas::testing::IsOk;
+using ::nas::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+class PgBatchStoreTest : public PgTrialStoreTest {
+ protected:
+  // Queues a candidate per key in one batch; their ids in order.
+  std::vector<int64_t> Queue(int64_t search,
+                             const std::vector<std::string>& keys) {
+    std::vector<NewTrial> trials;
+    for (const std::string& key : keys) {
+      trials.push_back(Candidate(search, v1::TRIAL_PENDING, key));
+    }
+    std::vector<int64_t> ids;
+    absl::StatusOr<std::vector<absl::StatusOr<v1::Trial>>> stored =
+        store_->InsertPendingTrials(trials, kNow);
+    EXPECT_THAT(stored, IsOk());
+    if (!stored.ok()) return ids;
+    for (const absl::StatusOr<v1::Trial>& t : *stored) {
+      EXPECT_THAT(t, IsOk());
+      ids.push_back(t.ok() ? t->id() : 0);
+    }
+    return ids;
+  }
+
+  // What GetSearch says next to what a COUNT over the trials says.
+  void ExpectCountersMatchTheTrials(int64_t search) {
+    NAS_ASSERT_OK_AND_ASSIGN(SearchRecord r, store_->GetSearch(search));
+    const std::string where = absl::StrCat(" FROM trials WHERE search_id = ",
+                                           search, " AND state = ");
+    EXPECT_EQ(r.search.trials_pending(), Count("SELECT COUNT(*)" + where + "1"));
+    EXPECT_EQ(r.search.trials_running(), Count("SELECT COUNT(*)" + where + "2"));
+    EXPECT_EQ(r.succeeded, Count("SELECT COUNT(*)" + where + "3"));
+    EXPECT_EQ(r.search.trials_failed(), Count("SELECT COUNT(*)" + where + "4"));
+    EXPECT_EQ(r.search.trials_infeasible(),
+              Count("SELECT COUNT(*)" + where + "5"));
+    EXPECT_EQ(r.search.trials_cached(), Count("SELECT COUNT(*)" + where + "6"));
+    EXPECT_EQ(r.cancelled, Count("SELECT COUNT(*)" + where + "7"));
+  }
+
+  static TrialOutcome Succeeded(double accuracy) {
+    TrialOutcome o;
+    o.metrics.set_accuracy(accuracy);
+    o.metrics.set_flash_bytes(1000);
+    o.reward = accuracy;
+    return o;
+  }
+};
+
+TEST_F(PgBatchStoreTest, ABatchOfReportsIsTakenAsOneAtATime) {
+  const int64_t search = NewSearch();
+  const int64_t worker = NewWorker("w", /*slots=*/4);
+  Queue(search, {"k1", "k2", "k3"});
+  NAS_ASSERT_OK_AND_ASSIGN(
+      std::vector<LeasedTrial> leased,
+      store_->LeaseTrials(worker, {"l1", "l2", "l3"}, kNow,
+                          kNow + absl::Seconds(30)));
+  ASSERT_EQ(leased.size(), 3u);
+  const int64_t t1 = leased[0].trial.id(), t2 = leased[1].trial.id(),
+                t3 = leased[2].trial.id();
+  TrialOutcome failed;
+  failed.state = v1::TRIAL_FAILED;
+  failed.failure_reason = "diverged";
+  std::vector<const v1::Trial*> observed;
+  PolicyObserver observe = [&](const v1::Trial& trial)
+      -> absl::StatusOr<std::optional<PolicyWrite>> {
+    observed.push_back(&trial);
+    EXPECT_NE(trial.state(), v1::TRIAL_RUNNING) << "observed as stored";
+    return std::nullopt;
+  };
+  NAS_ASSERT_OK_AND_ASSIGN(
+      std::vector<absl::StatusOr<CompletionResult>> results,
+      store_->CompleteTrials({{t1, worker, "l1", Succeeded(0.9)},
+                              {t2, worker, "l2", failed},
+                              {t3, worker, "l1", Succeeded(0.5)},  // Not its lease.
+                              {t1, worker, "l1", Succeeded(0.1)},  // Twice.
+                              {987654321, worker, "l9", Succeeded(0.5)}},
+                             kNow + absl::Seconds(2), observe));
+  ASSERT_EQ(results.size(), 5u);
+  ASSERT_THAT(results[0], IsOk());
+  EXPECT_TRUE(results[0]->accepted);
+  EXPECT_EQ(results[0]->trial.state(), v1::TRIAL_SUCCEEDED);
+  EXPECT_DOUBLE_EQ(results[0]->duration_seconds, 2);
+  ASSERT_THAT(results[1], IsOk());
+  EXPECT_TRUE(results[1]->accepted);
+  EXPECT_EQ(results[1]->trial.failure_reason(), "diverged");
+  ASSERT_THAT(results[2], IsOk());
+  EXPECT_FALSE(results[2]->accepted);
+  EXPECT_THAT(results[2]->detail, HasSubstr("stale report"));
+  ASSERT_THAT(results[3], IsOk());
+  EXPECT_FALSE(results[3]->accepted);
+  EXPECT_THAT(results[3]->detail, HasSubstr("duplicate report"));
+  EXPECT_THAT(results[4], StatusIs(absl::StatusCode::kNotFound, HasSubstr("not found")));
+  EXPECT_EQ(observed.size(), 2u);
+
+  NAS_ASSERT_OK_AND_ASSIGN(v1::Trial first, store_->GetTrial(t1));
+  EXPECT_DOUBLE_EQ(first.metrics().accuracy(), 0.9);
+  EXPECT_THAT(store_->FindCachedResult("k1"),
+              HoldsValue(::testing::Optional(::testing::Property(
+                  &v1::Trial::id, t1))));
+  EXPECT_THAT(store_->FindCachedResult("k2"),
+              HoldsValue(::testing::Eq(std::nullopt)));
+  NAS_ASSERT_OK_AND_ASSIGN(SearchRecord record, store_->GetSearch(search));
+  EXPECT_EQ(record.search.trials_done(), 2);
+  EXPECT_EQ(record.search.trials_running(), 1);
+  EXPECT_EQ(record.search.best_trial_id(), t1);
+  EXPECT_DOUBLE_EQ(record.search.best_accuracy(), 0.9);
+  EXPECT_DOUBLE_EQ(record.mean_trial_seconds, 2);
+  ExpectCountersMatchTheTrials(search);
+}
+
+TEST_F(PgBatchStoreTest, AnObserverErrorStoresNothingOfTheBatch) {
+  const int64_t search = NewSearch();
+  const int64_t worker = NewWorker("w", /*slots=*/2);
+  Queue(search, {"a", "b"});
+  NAS_ASSERT_OK_AND_ASSIGN(std::vector<LeasedTrial> leased,
+                           store_->LeaseTrials(worker, {"l1", "l2"}, kNow,
+                                               kNow + absl::Seconds(30)));
+  ASSERT_EQ(leased.size(), 2u);
+  PolicyObserver refuse = [&](const v1::Trial& trial)
+      -> absl::StatusOr<std::optional<PolicyWrite>> {
+    if (trial.id() == leased[1].trial.id()) {
+      return absl::InternalError("cannot learn");
+    }
+    return std::nullopt;
+  };
+  EXPECT_THAT(store_->CompleteTrials(
+                  {{leased[0].trial.id(), worker, "l1", Succeeded(0.7)},
+                   {leased[1].trial.id(), worker, "l2", Succeeded(0.8)}},
+                  kNow, refuse),
+              StatusIs(absl::StatusCode::kInternal, "cannot learn"));
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM trials WHERE state = 2"), 2);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM result_cache"), 0);
+  ExpectCountersMatchTheTrials(search);
+}
+
+TEST_F(PgBatchStoreTest, QueuedBatchIsNumberedInOrderAndRefusesKnownNetworks) {
+  const int64_t search = NewSearch();
+  const int64_t worker = NewWorker("w", /*slots=*/1);
+  Queue(search, {"trained"});
+  NAS_ASSERT_OK_AND_ASSIGN(std::vector<LeasedTrial> leased,
+                           store_->LeaseTrials(worker, {"l"}, kNow, kNow));
+  ASSERT_EQ(leased.size(), 1u);
+  NAS_ASSERT_OK(store_
+                    ->CompleteTrial(leased[0].trial.id(), worker, "l",
+                                    Succeeded(0.6), kNow, nullptr)
+                    .status());
+  Queue(search, {"in-flight"});
+  std::vector<NewTrial> batch;
+  for (const char* key : {"x", "in-flight", "y", "x", "trained"}) {
+    batch.push_back(Candidate(search, v1::TRIAL_PENDING, key));
+  }
+  NAS_ASSERT_OK_AND_ASSIGN(std::vector<absl::StatusOr<v1::Trial>> stored,
+                           store_->InsertPendingTrials(batch, kNow));
+  ASSERT_EQ(stored.size(), 5u);
+  ASSERT_THAT(stored[0], IsOk());
+  ASSERT_THAT(stored[2], IsOk());
+  EXPECT_EQ(stored[0]->number(), 2);
+  EXPECT_EQ(stored[2]->number(), 3);
+  EXPECT_EQ(stored[0]->state(), v1::TRIAL_PENDING);
+  EXPECT_EQ(stored[2]->architecture().layers_size(), 1);
+  EXPECT_EQ(stored[2]->metrics().params(), 705);
+  EXPECT_THAT(stored[1], StatusIs(absl::StatusCode::kAlreadyExists,
+                                  HasSubstr("trained")));
+  EXPECT_THAT(stored[3], StatusIs(absl::StatusCode::kAlreadyExists,
+                                  HasSubstr("being trained")));
+  EXPECT_THAT(stored[4], StatusIs(absl::StatusCode::kAlreadyExists,
+                                  HasSubstr("trained")));
+  ExpectCountersMatchTheTrials(search);
+
+  NAS_ASSERT_OK(store_->CancelSearch(search, kNow));
+  EXPECT_THAT(store_->InsertPendingTrials(
+                  {Candidate(search, v1::TRIAL_PENDING, "z")}, kNow),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("no longer running")));
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM trials WHERE cache_key = 'z'"), 0);
+}
+
+TEST_F(PgBatchStoreTest, CountersFollowEveryStateChange) {
+  const int64_t search = NewSearch("s", /*max_attempts=*/1);
+  const int64_t worker = NewWorker("w", /*slots=*/3);
+  NewTrial infeasible = Candidate(search, v1::TRIAL_INFEASIBLE, "i");
+  infeasible.violations = {"too big"};
+  NAS_ASSERT_OK(store_->InsertTrial(infeasible, kNow, nullptr).status());
+  Queue(search, {"a", "b", "c", "d"});
+  ExpectCountersMatchTheTrials(search);
+  const absl::Time expires = kNow + absl::Seconds(10);
+  NAS_ASSERT_OK_AND_ASSIGN(
+      std::vector<LeasedTrial> leased,
+      store_->LeaseTrials(worker, {"l1", "l2", "l3"}, kNow, expires));
+  ASSERT_EQ(leased.size(), 3u);
+  NAS_ASSERT_OK(store_
+                    ->CompleteTrial(leased[0].trial.id(), worker, "l1",
+                                    Succeeded(0.4), kNow, nullptr)
+                    .status());
+  NewTrial cached = Candidate(search, v1::TRIAL_CACHED, "a");
+  cached.cached_from = leased[0].trial.id();
+  cached.reward = 0.95;
+  cached.metrics.set_accuracy(0.95);
+  NAS_ASSERT_OK_AND_ASSIGN(v1::Trial copy,
+                           store_->InsertTrial(cached, kNow, nullptr));
+  ExpectCountersMatchTheTrials(search);
+  // l2 runs out (max_attempts 1: FAILED); l3's search is then cancelled.
+  NAS_ASSERT_OK(store_->Heartbeat(worker, {"l3"}, kNow, expires + absl::Hours(1))
+                    .status());
+  NAS_ASSERT_OK(store_->ExpireLeases(expires + absl::Seconds(1)).status());
+  ExpectCountersMatchTheTrials(search);
+  NAS_ASSERT_OK(store_->CancelSearch(search, kNow));
+  EXPECT_THAT(store_->Heartbeat(worker, {"l3"}, kNow, kNow),
+              HoldsValue(ElementsAre(LeaseStatus::kCancelled)));
+  ExpectCountersMatchTheTrials(search);
+  NAS_ASSERT_OK_AND_ASSIGN(SearchRecord record, store_->GetSearch(search));
+  EXPECT_EQ(record.search.trials_failed(), 1);
+  EXPECT_EQ(record.cancelled, 2);  // d, queued, and l3, running.
+  EXPECT_EQ(record.search.best_trial_id(), copy.id());
+  EXPECT_DOUBLE_EQ(record.search.best_reward(), 0.95);
+  EXPECT_DOUBLE_EQ(record.search.best_accuracy(), 0.95);
+}
+
+TEST_F(PgBatchStoreTest, LeasesTakeTheOldestWithinTheSlotsAfterARestartToo) {
+  const int64_t search = NewSearch();
+  const int64_t worker = NewWorker("w", /*slots=*/1);
+  EXPECT_TRUE(store_->MayHaveQueuedTrials(kNow));  // Not read yet.
+  const std::vector<int64_t> ids = Queue(search, {"a", "b", "c"});
+  NAS_ASSERT_OK_AND_ASSIGN(std::vector<LeasedTrial> leased,
+                           store_->LeaseTrials(worker, {"l1", "l2"}, kNow,
+                                               kNow + absl::Seconds(30)));
+  ASSERT_EQ(leased.size(), 1u) << "one slot";
+  EXPECT_EQ(leased[0].trial.id(), ids[0]);
+  EXPECT_EQ(leased[0].lease_id, "l1");
+  // Another store on the database, as a restarted controller.
+  NAS_ASSERT_OK_AND_ASSIGN(std::unique_ptr<PgTrialStore> restarted,
+                           PgTrialStore::Create(uri_));
+  const int64_t second = NewWorker("w2", /*slots=*/1);
+  NAS_ASSERT_OK_AND_ASSIGN(leased, restarted->LeaseTrials(second, {"l3"}, kNow,
+                                                          kNow));
+  ASSERT_EQ(leased.size(), 1u);
+  EXPECT_EQ(leased[0].trial.id(), ids[1]);
+  // The first store remembered "b" as queued: its lease finds it taken
+  // and comes back empty (the worker asks again), then "b" is forgotten.
+  EXPECT_THAT(store_->LeaseTrials(worker, {"l4"}, kNow, kNow),
+              HoldsValue(IsEmpty()));
+  NAS_ASSERT_OK_AND_ASSIGN(leased,
+                           store_->LeaseTrials(worker, {"l4"}, kNow, kNow));
+  ASSERT_EQ(leased.size(), 1u);
+  EXPECT_EQ(leased[0].trial.id(), ids[2]);
+  EXPECT_FALSE(store_->MayHaveQueuedTrials(kNow));
+  EXPECT_THAT(store_->LeaseTrials(worker, {"l5"}, kNow, kNow),
+              HoldsValue(IsEmpty()));
+  EXPECT_THAT(store_->LeaseTrials(987654, {"l6"}, kNow, kNow),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("register")));
+  // Queued by the other store: seen once the memory is read again.
+  Queue(search, {"d"});
+  NAS_ASSERT_OK_AND_ASSIGN(
+      std::unique_ptr<PgTrialStore> other, PgTrialStore::Create(uri_));
+  NewTrial late = Candidate(search, v1::TRIAL_PENDING, "e");
+  NAS_ASSERT_OK(other->InsertTrial(late, kNow, nullptr).status());
+  NAS_ASSERT_OK_AND_ASSIGN(leased,
+                           store_->LeaseTrials(worker, {"l7"}, kNow, kNow));
+  ASSERT_EQ(leased.size(), 1u);  // "d", which it queued itself.
+  EXPECT_TRUE(store_->MayHaveQueuedTrials(kNow + absl::Seconds(6)));
+  NAS_ASSERT_OK_AND_ASSIGN(
+      leased, store_->LeaseTrials(worker, {"l8"}, kNow + absl::Seconds(6),
+                                  kNow + absl::Seconds(6)));
+  ASSERT_EQ(leased.size(), 1u);
+  EXPECT_EQ(leased[0].trial.architecture().layers_size(), 1);
+  EXPECT_EQ(leased[0].trial.arch_hash(), "hash-e");
+}
+
+TEST_F(PgBatchStoreTest, FinalObjectivesComeFromTheColumns) {
+  const int64_t search = NewSearch();
+  const int64_t worker = NewWorker("w", /*slots=*/2);
+  Queue(search, {"a", "b"});
+  NAS_ASSERT_OK_AND_ASSIGN(std::vector<LeasedTrial> leased,
+                           store_->LeaseTrials(worker, {"l1", "l2"}, kNow, kNow));
+  ASSERT_EQ(leased.size(), 2u);
+  NAS_ASSERT_OK(store_
+                    ->CompleteTrial(leased[0].trial.id(), worker, "l1",
+                                    Succeeded(0.75), kNow, nullptr)
+                    .status());
+  using Point = std::array<double, 4>;
+  EXPECT_THAT(store_->ListFinalObjectives(search),
+              HoldsValue(ElementsAre(Point{0.25, 1000, 0, 0})));
+}
+
+}  // namespace
+}  // namespace nas::controller
