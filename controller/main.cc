@@ -114,7 +114,10 @@ absl::StatusOr<std::optional<nas::controller::TlsServerOptions>> TlsFromFlags() 
           "--api_tokens_file needs TLS (--tls_cert, --tls_key, --tls_client_ca): "
           "tokens are never accepted in plain text");
     }
-    return std::nullopt;
+    return absl::InvalidArgumentError(
+        "no TLS material: pass --tls_cert, --tls_key and --tls_client_ca "
+        "(scripts/make_certs.sh makes them), or --insecure to serve plain text "
+        "without authentication");
   }
   if (cert.empty() || key.empty() || client_ca.empty()) {
     return absl::InvalidArgumentError(

@@ -39,9 +39,6 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ControllerClient::Cred
         "a bearer token (--token, --token_file, $TINYNAS_TOKEN) is only sent over TLS; "
         "drop --insecure");
   }
-  if (!tls.insecure && !AnyTlsFile(tls) && token.empty()) {
-    return grpc::InsecureChannelCredentials();
-  }
   NAS_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> channel,
                        MakeChannelCredentials(tls));
   if (token.empty()) return channel;

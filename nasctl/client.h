@@ -36,7 +36,7 @@ class ControllerClient {
       const std::string& address,
       const std::shared_ptr<grpc::ChannelCredentials>& credentials);
 
-  // The channel credentials of nasctl's options: plain text with
+  // The channel credentials of nasctl's options: plain text only with
   // --insecure; otherwise TLS (MakeChannelCredentials) carrying `token`, when
   // not empty, as "authorization: Bearer <token>" on every call.
   // InvalidArgument naming the flag for a bad file or a token with

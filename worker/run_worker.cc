@@ -66,10 +66,13 @@ absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartExposer(
 
 // Mutual TLS needs the worker's certificate; plain text must be asked for.
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> WorkerCredentials(
-    ClientTlsFlags tls) {
+    const ClientTlsFlags& tls) {
   if (!tls.insecure && !AnyTlsFile(tls)) {
-    tls.insecure = true;  // Plain text by default (for now).
-  } else if (!tls.insecure && (tls.cert.empty() || tls.key.empty())) {
+    return absl::InvalidArgumentError(
+        "no TLS material: pass --tls_ca, --tls_cert and --tls_key (mutual TLS; "
+        "scripts/make_certs.sh makes them), or --insecure for plain text");
+  }
+  if (!tls.insecure && (tls.cert.empty() || tls.key.empty())) {
     return absl::InvalidArgumentError(
         "the controller admits workers by client certificate: pass --tls_cert "
         "and --tls_key (and --tls_ca)");

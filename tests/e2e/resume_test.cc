@@ -162,7 +162,7 @@ class ResumeTest : public ::testing::TestWithParam<std::string> {
         kController,
         {"--db=" + db_uri_, "--listen=" + address_,
          "--port_file=" + port_file, "--metrics_listen=127.0.0.1:0",
-         "--lease_ttl_ms=3000", "--heartbeat_ms=300",
+         "--lease_ttl_ms=3000", "--heartbeat_ms=300", "--insecure",
          std::string("--data_root=") + TINYNAS_SOURCE_DIR + "/data"},
         dir_ + "/controller.log");
     ASSERT_EQ(ReadPort(port_file, absl::Seconds(30)), port_)
@@ -181,7 +181,7 @@ class ResumeTest : public ::testing::TestWithParam<std::string> {
           kWorker,
           {"--controller=" + address_, "--slots=1", "--threads=1",
            absl::StrCat("--name=resume-w", i), "--metrics_listen=127.0.0.1:0",
-           "--rpc_timeout_ms=3000"},
+           "--rpc_timeout_ms=3000", "--insecure"},
           absl::StrCat(dir_, "/worker", i, ".log")));
     }
   }

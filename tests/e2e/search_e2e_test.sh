@@ -68,7 +68,7 @@ py() { "$python" -c "$1"; }
 # ---------------------------------------------------------------- 1. no DB
 set +e
 timeout 60 "$controller_bin" --db="postgresql:///tinynas?host=$tmp/nowhere&user=nobody" \
-  --listen=127.0.0.1:0 --metrics_listen=127.0.0.1:0 >"$tmp/nodb.out" 2>"$tmp/nodb.err"
+  --listen=127.0.0.1:0 --metrics_listen=127.0.0.1:0 --insecure >"$tmp/nodb.out" 2>"$tmp/nodb.err"
 nodb_status=$?
 set -e
 nodb_lines=$(wc -l <"$tmp/nodb.err")
@@ -82,10 +82,19 @@ pass "unreachable database: exit $nodb_status, '$(cat "$tmp/nodb.err")'"
 # ------------------------------------------------------- services start up
 db_uri=$("$src/scripts/pg_cluster.sh" start "$pg_dir")
 pg_started=1
+# Everything over TLS, as by default: mutual TLS for the workers, the token
+# for nasctl (through $TINYNAS_TLS_CA and $TINYNAS_TOKEN).
+tls=$tmp/tls
+"$src/scripts/make_certs.sh" "$tls" || fail "make_certs.sh failed"
+export TINYNAS_TLS_CA=$tls/ca.pem
+TINYNAS_TOKEN=$(cat "$tls/api_tokens")
+export TINYNAS_TOKEN
 # A short lease TTL so the killed worker's trial comes back quickly.
 "$controller_bin" --db="$db_uri" --listen=127.0.0.1:0 --port_file="$tmp/port" \
   --metrics_listen=127.0.0.1:0 --data_root="$src/data" --lease_ttl_ms=3000 \
-  --heartbeat_ms=500 >"$tmp/controller.log" 2>&1 &
+  --heartbeat_ms=500 --tls_cert="$tls/server.pem" --tls_key="$tls/server.key" \
+  --tls_client_ca="$tls/ca.pem" --api_tokens_file="$tls/api_tokens" \
+  >"$tmp/controller.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 300); do
   [[ -s "$tmp/port" ]] && break
@@ -143,7 +152,8 @@ pass "bad specs refused with exit 2 naming every problem, nothing stored"
 # ------------------------------------------------------------ 3. the search
 for i in 1 2; do
   "$worker_bin" --controller="127.0.0.1:$port" --slots=1 --threads=1 --name="e2e-w$i" \
-    --device=cpu --metrics_listen=127.0.0.1:0 >"$tmp/worker-$i.log" 2>&1 &
+    --device=cpu --metrics_listen=127.0.0.1:0 --tls_ca="$tls/ca.pem" \
+    --tls_cert="$tls/worker.pem" --tls_key="$tls/worker.key" >"$tmp/worker-$i.log" 2>&1 &
   pids+=($!)
   worker_pid[$i]=$!
 done

@@ -67,7 +67,8 @@ class HostileInputTest : public ::testing::Test {
                         {"--db=" + db_uri_, "--listen=127.0.0.1:0",
                          "--port_file=" + port_file,
                          "--metrics_listen=127.0.0.1:0",
-                         "--lease_ttl_ms=60000", "--heartbeat_ms=1000"},
+                         "--lease_ttl_ms=60000", "--heartbeat_ms=1000",
+                         "--insecure"},
                         log_);
     ASSERT_GT(pid_, 0);
     const int port = ReadPort(port_file, absl::Seconds(20));

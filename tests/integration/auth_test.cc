@@ -235,13 +235,16 @@ std::string StartFails(const std::string& flags, int* code) {
   return output;
 }
 
-TEST_F(AuthTest, IncompleteOrWrongTlsFlagsExitWithOneLine) {
+TEST_F(AuthTest, NoTlsWithoutInsecureOrWrongTlsFlagsExitWithOneLine) {
   const std::string cert = " --tls_cert=" + tls_->Path("server.pem");
   const std::string ca = " --tls_client_ca=" + tls_->ca();
   const struct {
     std::string flags;
     std::string line;  // A regular expression for the one line printed.
   } cases[] = {
+      {"", "no TLS material: pass --tls_cert, --tls_key and --tls_client_ca "
+           "\\(scripts/make_certs.sh makes them\\), or --insecure to serve plain "
+           "text without authentication"},
       {cert, "--tls_cert, --tls_key and --tls_client_ca go together[^\n]*"},
       {cert + " --tls_key=" + tls_->Path("worker.key") + ca,
        "--tls_key: [^\n]*worker.key: is not the key of the certificate[^\n]*"},

@@ -38,7 +38,8 @@ TEST(ControllerBinaryTest, UnreachableDatabaseExitsWithOneClearLine) {
   const int code = RunCommand(
       absl::StrCat("env -u TINYNAS_DB ", kBinary,
                    " --db='postgresql:///tinynas?host=/nonexistent/sock'"
-                   " --listen=127.0.0.1:0 --metrics_listen=127.0.0.1:0"),
+                   " --listen=127.0.0.1:0 --metrics_listen=127.0.0.1:0"
+                   " --insecure"),
       &output);
   EXPECT_EQ(code, 1);
   EXPECT_THAT(output,
@@ -49,12 +50,13 @@ TEST(ControllerBinaryTest, UnreachableDatabaseExitsWithOneClearLine) {
 
 TEST(ControllerBinaryTest, MissingDatabaseFlagExitsWithOneClearLine) {
   std::string output;
-  EXPECT_EQ(RunCommand(absl::StrCat("env -u TINYNAS_DB ", kBinary), &output),
+  EXPECT_EQ(RunCommand(absl::StrCat("env -u TINYNAS_DB ", kBinary, " --insecure"),
+                       &output),
             1);
   EXPECT_EQ(output,
             "nas-controller: no database: pass --db or set TINYNAS_DB\n");
   EXPECT_EQ(RunCommand(absl::StrCat(kBinary,
-                                    " --db=x --lease_ttl_ms=100 "
+                                    " --insecure --db=x --lease_ttl_ms=100 "
                                     "--heartbeat_ms=500"),
                        &output),
             1);
@@ -71,7 +73,7 @@ TEST(ControllerBinaryTest, ServesHealthReflectionMetricsAndStopsOnSigterm) {
       {"--db=" + PostgresEnvironment::NewDatabaseUri(), "--listen=127.0.0.1:0",
        "--port_file=" + port_file, "--metrics_listen=127.0.0.1:0",
        "--metrics_port_file=" + metrics_file, "--lease_ttl_ms=5000",
-       "--heartbeat_ms=1000"},
+       "--heartbeat_ms=1000", "--insecure"},
       log);
   ASSERT_GT(pid, 0);
   const int port = ReadPort(port_file, absl::Seconds(20));

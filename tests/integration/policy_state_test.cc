@@ -48,7 +48,8 @@ class PolicyStateTest : public ControllerFixture {
   // `nasctl --controller <this controller> args...`, in-process.
   Run Nasctl(std::vector<std::string> args) {
     args.insert(args.begin(),
-                {"--controller", absl::StrCat("127.0.0.1:", server_->port())});
+                {"--controller", absl::StrCat("127.0.0.1:", server_->port()),
+                 "--insecure"});
     std::ostringstream out, err;
     nasctl::Environment env;
     env.out = &out;

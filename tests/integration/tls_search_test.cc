@@ -143,6 +143,8 @@ TEST_F(TlsSearchTest, WorkerTlsFlagErrorsAreOneLine) {
     std::string flags;
     std::string line;  // A regular expression for the one line printed.
   } cases[] = {
+      {"", "no TLS material: pass --tls_ca, --tls_cert and --tls_key[^\n]*or "
+           "--insecure for plain text"},
       {"--tls_ca=" + tls_.ca(),
        "the controller admits workers by client certificate: pass --tls_cert and "
        "--tls_key[^\n]*"},

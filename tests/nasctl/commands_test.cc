@@ -89,7 +89,7 @@ class CommandsTest : public ::testing::Test {
   void TearDown() override { server_->Shutdown(); }
 
   Result Nasctl(std::vector<std::string> args, bool tty = false) {
-    args.insert(args.begin(), {"--controller", address_});
+    args.insert(args.begin(), {"--controller", address_, "--insecure"});
     std::ostringstream out, err;
     Environment env = TestEnvironment(&out, &err);
     env.out_is_tty = tty;
@@ -368,7 +368,8 @@ TEST(UnreachableControllerTest, FailsFastWithOneLine) {
   Environment env = TestEnvironment(&out, &err);
   const std::string address = absl::StrCat("127.0.0.1:", ::nas::testing::FreeTcpPort());
   const absl::Time start = absl::Now();
-  const int code = RunNasctl({"--controller", address, "--timeout", "3", "list"}, env);
+  const int code =
+      RunNasctl({"--controller", address, "--insecure", "--timeout", "3", "list"}, env);
   EXPECT_LT(absl::Now() - start, absl::Seconds(4));
   EXPECT_EQ(code, 1);
   const std::string message = err.str();
