@@ -28,6 +28,7 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "proto/nas.grpc.pb.h"
+#include "tests/e2e/fault_fixture.h"
 #include "tests/integration/pg_environment.h"
 #include "tests/integration/subprocess.h"
 #include "tests/status_matchers.h"
@@ -43,29 +44,18 @@ constexpr int kKills = 4;
 constexpr int kMaxTrials = 48;
 
 std::string SpecYaml(const std::string& policy) {
-  const std::string options =
+  FaultSpec spec;
+  spec.name = "resume-" + policy;
+  spec.policy = policy;
+  spec.max_trials = kMaxTrials;
+  spec.train_subset = 0;
+  spec.epochs = 4;
+  spec.policy_options =
       policy == "qlearning"
           ? "qlearning: {epsilon_schedule: [{epsilon: 1.0, models: 8}, "
             "{epsilon: 0.3, models: 30}], replay_per_model: 32}\n"
           : "evolution: {population: 6, sample: 3}\n";
-  return absl::StrCat(
-      "name: resume-", policy, "\n",
-      "dataset: {name: ecg5000, validation_subset: 200}\n"
-      "device: nrf52840\n"
-      "space:\n"
-      "  layer_types: [CONV1D, MAXPOOL1D]\n"
-      "  channels: [4, 8, 16]\n"
-      "  kernels: [3, 5]\n"
-      "  strides: [1, 2]\n"
-      "  max_layers: 3\n"
-      "  dense_units: [16]\n"
-      "  max_dense_layers: 1\n"
-      "training: {epochs: 4, batch_size: 16}\n"
-      "budget: {max_trials: ",
-      kMaxTrials,
-      ", max_attempts: 5}\n"
-      "policy: ",
-      policy, "\n", options, "seed: 11\n");
+  return FaultSpecYaml(spec);
 }
 
 // Q-table entries by (state, action): (q, updates).
