@@ -31,6 +31,11 @@ ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
 ABSL_FLAG(bool, insecure, false,
           "Talk to the controller in plain text without authentication "
           "(logs a warning)");
+ABSL_FLAG(bool, load_test_skip_training, false,
+          "LOAD TESTS ONLY: report made-up metrics without training anything");
+ABSL_FLAG(int, load_test_workers, 0,
+          "LOAD TESTS ONLY (with --load_test_skip_training): simulate this many "
+          "workers, each registered as <name>-<i>, in this process");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("Trains tinynas candidates leased from a controller");
@@ -49,6 +54,8 @@ int main(int argc, char** argv) {
   config.rpc_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_rpc_timeout_ms));
   config.tls = {absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert),
                 absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_insecure)};
+  config.load_test_skip_training = absl::GetFlag(FLAGS_load_test_skip_training);
+  config.load_test_workers = absl::GetFlag(FLAGS_load_test_workers);
   const absl::Status status = nas::worker::RunWorker(config);
   if (!status.ok()) {
     std::cerr << "nas-worker: " << status.message() << std::endl;

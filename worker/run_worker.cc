@@ -20,6 +20,7 @@
 #include "prometheus/exposer.h"
 #include "prometheus/registry.h"
 #include "worker/controller_client.h"
+#include "worker/load_test_runner.h"
 #include "worker/worker_metrics.h"
 
 namespace nas::worker {
@@ -97,6 +98,66 @@ WorkerLoopOptions LoopOptions(const WorkerConfig& config, ComputeDevice device) 
   return options;
 }
 
+// At most this many simulated workers in one process.
+constexpr int kMaxLoadTestWorkers = 4096;
+
+absl::Status CheckLoadTest(const WorkerConfig& config) {
+  if (config.load_test_workers < 0 || config.load_test_workers > kMaxLoadTestWorkers) {
+    return absl::InvalidArgumentError(absl::StrCat("--load_test_workers: ",
+                                                   config.load_test_workers,
+                                                   " not in [0, ", kMaxLoadTestWorkers, "]"));
+  }
+  if (config.load_test_workers > 1 && !config.load_test_skip_training) {
+    return absl::InvalidArgumentError(
+        "--load_test_workers needs --load_test_skip_training");
+  }
+  if (config.load_test_skip_training) {
+    LOG(WARNING) << "**************************************************************";
+    LOG(WARNING) << "LOAD TEST MODE (--load_test_skip_training): trials are NOT";
+    LOG(WARNING) << "trained; every reported metric is made up. Never use this for";
+    LOG(WARNING) << "a real search. Simulated workers: "
+                 << std::max(1, config.load_test_workers)
+                 << "; per-trial INFO logging is off.";
+    LOG(WARNING) << "**************************************************************";
+    FLAGS_minloglevel = std::max(FLAGS_minloglevel, static_cast<int>(google::WARNING));
+  }
+  return absl::OkStatus();
+}
+
+// One loop, or load_test_workers of them named "<name>-<i>", all on `client`.
+std::vector<std::unique_ptr<WorkerLoop>> MakeLoops(const WorkerConfig& config,
+                                                   ComputeDevice device,
+                                                   ControllerClient* client,
+                                                   DatasetCache* cache,
+                                                   WorkerMetrics* metrics) {
+  const TrialRunner runner = config.load_test_skip_training
+                                 ? MakeLoadTestRunner()
+                                 : MakeTrialRunner(cache, device);
+  const int count = std::max(1, config.load_test_workers);
+  std::vector<std::unique_ptr<WorkerLoop>> loops;
+  for (int i = 1; i <= count; ++i) {
+    WorkerLoopOptions options = LoopOptions(config, device);
+    if (count > 1) options.name = absl::StrCat(options.name, "-", i);
+    loops.push_back(std::make_unique<WorkerLoop>(client, runner, metrics, options));
+  }
+  return loops;
+}
+
+// Runs every loop on a thread of its own; the first error, else OK.
+absl::Status RunLoops(const std::vector<std::unique_ptr<WorkerLoop>>& loops) {
+  if (loops.size() == 1) return loops[0]->Run();
+  std::vector<absl::Status> statuses(loops.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < loops.size(); ++i) {
+    threads.emplace_back([&, i] { statuses[i] = loops[i]->Run(); });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (const absl::Status& status : statuses) {
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 TrialRunner MakeTrialRunner(DatasetCache* cache, ComputeDevice device) {
@@ -121,6 +182,7 @@ absl::Status RunWorker(const WorkerConfig& config) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   NAS_ASSIGN_OR_RETURN(const ComputeDevice device, ChooseComputeDevice(config.device));
+  NAS_RETURN_IF_ERROR(CheckLoadTest(config));
   if (config.slots < 1) {
     return absl::InvalidArgumentError(absl::StrCat("--slots: ", config.slots, " < 1"));
   }
@@ -135,8 +197,8 @@ absl::Status RunWorker(const WorkerConfig& config) {
   DatasetCache cache;
   std::unique_ptr<ControllerClient> client =
       NewGrpcControllerClient(config.controller, credentials, config.rpc_timeout);
-  WorkerLoop loop(client.get(), MakeTrialRunner(&cache, device), &metrics,
-                  LoopOptions(config, device));
+  const std::vector<std::unique_ptr<WorkerLoop>> loops =
+      MakeLoops(config, device, client.get(), &cache, &metrics);
   LOG(INFO) << "worker for " << config.controller << ": " << config.slots
             << " slot(s), device " << ComputeDeviceName(device) << ", " << threads
             << " thread(s) per slot";
@@ -147,9 +209,9 @@ absl::Status RunWorker(const WorkerConfig& config) {
     sigwait(&signals, &signal_number);
     if (done.load()) return;  // Woken by ourselves below.
     LOG(INFO) << "received " << strsignal(signal_number) << ": shutting down";
-    loop.RequestShutdown();
+    for (const std::unique_ptr<WorkerLoop>& loop : loops) loop->RequestShutdown();
   });
-  const absl::Status status = loop.Run();
+  const absl::Status status = RunLoops(loops);
   done.store(true);
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();

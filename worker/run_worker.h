@@ -28,6 +28,13 @@ struct WorkerConfig {
   absl::Duration rpc_timeout = absl::Seconds(10);
   // --tls_ca/--tls_cert/--tls_key (mutual TLS) or --insecure (plain text).
   ClientTlsFlags tls;
+  // FOR LOAD TESTS ONLY (worker/load_test_runner.h), never on by default:
+  // report made-up metrics without building or training anything, and run
+  // `load_test_workers` independent worker loops in this process (0 or 1:
+  // one), each registered as "<name>-<i>" and leasing, heart-beating and
+  // reporting on its own.
+  bool load_test_skip_training = false;
+  int load_test_workers = 0;
 };
 
 // The real trial runner: the data set from `cache` (loaded once per process),
