@@ -62,19 +62,32 @@ TEST_F(WorkerFaultTest, HungWorkerIsPassedOverAndItsLateReportRefused) {
   // finishes the trial and reports it although it lost the lease.
   FaultSpec spec;
   spec.name = "worker-hang";
-  spec.max_trials = 10;
+  spec.max_trials = 12;
   spec.train_subset = 64;
   spec.epochs = 1;
   spec.latency_runs = 10000;
   NAS_ASSERT_OK_AND_ASSIGN(v1::Search search, Submit(FaultSpecYaml(spec)));
 
-  // Stop the victim amid a trial. If the trial ended just before the
-  // SIGSTOP landed, wake it and try the next one.
+  // Stop the victim amid the measurement of a trial: not its first, whose
+  // start loads the data set (a stop request is honoured after that), and
+  // 200 ms in, when its few training steps are over. If the trial ended
+  // just before the SIGSTOP landed, wake it and try the next one.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (const TrialRow& t : Trials(search.id())) {
+          if (t.worker == "hang-victim" && t.state == v1::TRIAL_SUCCEEDED) {
+            return true;
+          }
+        }
+        return false;
+      },
+      absl::Seconds(60)))
+      << "the victim finished no trial within 60 s";
   TrialRow held;
   for (int tries = 0; tries < 5 && held.id == 0; ++tries) {
     const TrialRow running =
-        WaitForRunning(search.id(), "hang-victim", absl::Milliseconds(100),
-                       absl::Milliseconds(500), absl::Seconds(60));
+        WaitForRunning(search.id(), "hang-victim", absl::Milliseconds(200),
+                       absl::Milliseconds(1000), absl::Seconds(60));
     ASSERT_NE(running.id, 0) << "the victim ran no trial within 60 s";
     ASSERT_NO_FATAL_FAILURE(SignalWorker(hung, SIGSTOP));
     const TrialRow now = Trial(running.id);
