@@ -9,9 +9,11 @@
 #   stack_make_certs DIR                            # TLS material (optional:
 #                                                   # the controller makes it
 #                                                   # next to its port file)
-#   stack_start_controller BIN DB_URI PORT_FILE LOG # exports TINYNAS_CONTROLLER,
+#   stack_start_controller BIN DB_URI PORT_FILE LOG [FLAG...]
+#                                                   # exports TINYNAS_CONTROLLER,
 #                                                   # TINYNAS_TLS_CA, TINYNAS_TOKEN
 #   stack_start_workers BIN N THREADS NAME DEVICE LOG_DIR
+#   stack_stop PID                                  # stops one of them
 #   stack_run_bg CMD ARGS...                        # a foreground command that
 #                                                   # a signal can interrupt
 #
@@ -93,15 +95,20 @@ stack_make_certs() {  # DIR
   export TINYNAS_TOKEN
 }
 
-stack_start_controller() {  # BIN DB_URI PORT_FILE LOG
-  local bin=$1 db_uri=$2 port_file=$3 log=$4
-  [[ -n $stack_tls_dir ]] || stack_make_certs "$(dirname "$port_file")/tls"
+# TLS unless FLAG... holds --insecure (then the caller's clients must pass
+# --insecure too).
+stack_start_controller() {  # BIN DB_URI PORT_FILE LOG [FLAG...]
+  local bin=$1 db_uri=$2 port_file=$3 log=$4 tls_flags=()
+  if [[ " ${*:5} " != *" --insecure "* ]]; then
+    [[ -n $stack_tls_dir ]] || stack_make_certs "$(dirname "$port_file")/tls"
+    tls_flags=(--tls_cert="$stack_tls_dir/server.pem" --tls_key="$stack_tls_dir/server.key"
+               --tls_client_ca="$stack_tls_dir/ca.pem"
+               --api_tokens_file="$stack_tls_dir/api_tokens")
+  fi
   rm -f "$port_file"
   "$bin" --listen=127.0.0.1:0 --port_file="$port_file" --db="$db_uri" \
-    --metrics_listen=127.0.0.1:0 --data_root="$PWD/data" \
-    --tls_cert="$stack_tls_dir/server.pem" --tls_key="$stack_tls_dir/server.key" \
-    --tls_client_ca="$stack_tls_dir/ca.pem" \
-    --api_tokens_file="$stack_tls_dir/api_tokens" >"$log" 2>&1 &
+    --metrics_listen=127.0.0.1:0 --data_root="$PWD/data" "${tls_flags[@]}" \
+    "${@:5}" >"$log" 2>&1 &
   local pid=$!
   stack_pids+=("$pid")
   for _ in $(seq 300); do
@@ -124,4 +131,17 @@ stack_start_workers() {  # BIN N THREADS NAME DEVICE LOG_DIR
       >"$log_dir/worker-$i.log" 2>&1 &
     stack_pids+=($!)
   done
+}
+
+stack_stop() {  # PID: stops one process this stack started (SIGTERM, then
+  # SIGKILL after 10 s) and forgets it.
+  local pid=$1 i
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  for i in "${!stack_pids[@]}"; do
+    [[ ${stack_pids[$i]} == "$pid" ]] && unset 'stack_pids[i]'
+  done
+  stack_pids=("${stack_pids[@]}")
 }

@@ -1,0 +1,333 @@
+#!/usr/bin/env python3
+"""Measuring half of bench/controller_throughput/run.sh (run.sh starts and
+stops the processes; this file submits, counts, samples and reports).
+
+  driver.py round   ...  one tinynas round: submit the search, optionally
+                         pre-fill it with stored trials, count the trials
+                         committed in PostgreSQL over a steady-state window,
+                         optionally sample the controller's memory, cancel.
+  driver.py optuna  ...  the peer: Optuna ask/tell with its RDB storage and
+                         RandomSampler on a space of the same choices.
+  driver.py report  ...  the table of every round, with the ratios.
+
+Every round appends one JSON line to --results.
+"""
+import argparse
+import json
+import multiprocessing
+import os
+import re
+import subprocess
+import sys
+import time
+import zlib
+
+import psycopg2
+import yaml
+
+# Trials committed through a worker: SUCCEEDED or FAILED (not CACHED or
+# INFEASIBLE, which never leave the controller).
+WORKER_DONE = "SELECT count(*) FROM trials WHERE search_id = %s AND state IN (3, 4)"
+# A round must never run out of budget: the stored budget is lifted past the
+# submit limit (100,000 a search); every round is cancelled at its end.
+ENDLESS = 1_000_000_000
+PREFILL_CHUNK = 1000
+
+
+def connect(uri):
+    conn = psycopg2.connect(uri)
+    conn.autocommit = True
+    return conn
+
+
+def scalar(conn, sql, *args):
+    with conn.cursor() as cur:
+        cur.execute(sql, args)
+        return cur.fetchone()[0]
+
+
+def nasctl(binary, *args):
+    # Plain text, as run.sh starts the controller (--insecure).
+    out = subprocess.run([binary, "--insecure", *args], check=True,
+                         capture_output=True, text=True)
+    return out.stdout
+
+
+def prefill(conn, search_id, count):
+    """Stores `count` SUCCEEDED trials in the search, with their result-cache
+    entries: copies of the real rows of the round with the most succeeded
+    trials so far (same arch, metrics, reward sizes), with distinct cache
+    keys, numbered -count..-1: below the search's own numbers, which the
+    controller keeps giving out meanwhile (MAX + 1), so that no insert of
+    either side waits on the other's."""
+    source = scalar(conn, """
+        SELECT search_id FROM trials WHERE state = 3 AND search_id <> %s
+        GROUP BY search_id ORDER BY count(*) DESC LIMIT 1""", search_id)
+    if source is None:
+        sys.exit("driver: no earlier round to copy trials from")
+    # In chunks, each its own transaction: every stored final trial updates
+    # the search's counters (a row trigger), and one transaction of 100,000
+    # such updates of one row costs quadratic time.
+    for start in range(0, count, PREFILL_CHUNK):
+        prefill_chunk(conn, source, search_id, start, min(count, start + PREFILL_CHUNK), count)
+    with conn.cursor() as cur:
+        cur.execute("ANALYZE trials")
+        cur.execute("ANALYZE result_cache")
+
+
+def prefill_chunk(conn, source, search_id, start, end, total):
+    with conn.cursor() as cur:
+        cur.execute("BEGIN")
+        cur.execute("""
+            WITH src AS (
+              SELECT row_number() OVER (ORDER BY id) - 1 AS k, t.*
+              FROM trials t WHERE t.search_id = %(src)s AND t.state = 3),
+            n AS (SELECT count(*) AS c FROM src),
+            base AS (SELECT -%(count)s AS b)
+            INSERT INTO trials (search_id, number, state, arch, arch_hash,
+              cache_key, metrics, accuracy, macro_f1, params, flash_bytes,
+              peak_sram_bytes, macs, latency_ms_estimate, reward,
+              failure_reason, violations, attempts, worker, created_ms,
+              started_ms, finished_ms)
+            SELECT %(dst)s, base.b + g, 3, s.arch, s.arch_hash,
+              s.cache_key || ':prefill:' || %(dst)s || ':' || g, s.metrics,
+              s.accuracy, s.macro_f1, s.params, s.flash_bytes,
+              s.peak_sram_bytes, s.macs, s.latency_ms_estimate, s.reward,
+              '', s.violations, 1, s.worker, s.created_ms, s.started_ms,
+              s.finished_ms
+            FROM generate_series(%(start)s, %(end)s - 1) g
+            CROSS JOIN n CROSS JOIN base
+            JOIN src s ON s.k = g %% n.c
+            RETURNING id, cache_key, finished_ms""",
+                    {"src": source, "dst": search_id, "start": start, "end": end,
+                     "count": total})
+        rows = cur.fetchall()
+        cur.executemany(
+            "INSERT INTO result_cache (cache_key, trial_id, created_ms) VALUES (%s, %s, %s)",
+            [(key, trial_id, ms) for trial_id, key, ms in rows])
+        cur.execute("UPDATE searches SET proposals = proposals + %s WHERE id = %s",
+                    (end - start, search_id))
+        cur.execute("COMMIT")
+
+
+def read_memory_kb(pid):
+    values = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                values[key] = int(rest.split()[0])
+    return values
+
+
+def slope_mb_per_min(samples):
+    """Least-squares slope of RSS over time, in MB per minute."""
+    if len(samples) < 2:
+        return 0.0
+    ts = [t for t, _ in samples]
+    ys = [kb / 1024 for _, kb in samples]
+    mt, my = sum(ts) / len(ts), sum(ys) / len(ys)
+    var = sum((t - mt) ** 2 for t in ts)
+    cov = sum((t - mt) * (y - my) for t, y in zip(ts, ys))
+    return 60 * cov / var if var else 0.0
+
+
+def spec_with_fresh_seed(path, out_dir):
+    """A copy of the spec with a seed of its own: the seed fixes the data
+    split, and with it the result-cache key, so a round with the seed of an
+    earlier one would propose the same networks and find them all cached
+    (they never reach a worker)."""
+    with open(path) as f:
+        text = f.read()
+    seed = int(time.time() * 1000) % (1 << 40)
+    text, n = re.subn(r"(?m)^seed: .*$", f"seed: {seed}", text)
+    if n != 1:
+        sys.exit(f"driver: {path} needs one top-level 'seed:' line")
+    copy = os.path.join(out_dir, f"search-{seed}.yaml")
+    with open(copy, "w") as f:
+        f.write(text)
+    return copy
+
+
+def run_round(args):
+    spec = spec_with_fresh_seed(args.spec, os.path.dirname(os.path.abspath(args.results)))
+    out = nasctl(args.nasctl, "submit", spec)
+    match = re.search(r"submitted search (\d+)", out)
+    if not match:
+        sys.exit(f"driver: unexpected nasctl output: {out!r}")
+    search_id = int(match.group(1))
+    conn = connect(args.db)
+    scalar(conn, "UPDATE searches SET max_trials = %s WHERE id = %s RETURNING id",
+           ENDLESS, search_id)
+    if args.prefill:
+        started = time.monotonic()
+        prefill(conn, search_id, args.prefill)
+        print(f"driver: pre-filled search {search_id} with {args.prefill} trials "
+              f"in {time.monotonic() - started:.1f} s", file=sys.stderr)
+    time.sleep(args.warmup)
+    stored0 = scalar(conn, "SELECT count(*) FROM trials WHERE search_id = %s", search_id)
+    done0, t0 = scalar(conn, WORKER_DONE, search_id), time.monotonic()
+    samples, peak_rss = [], 0
+    rounds_left = args.window
+    while rounds_left > 0:
+        step = min(1.0, rounds_left)
+        time.sleep(step)
+        rounds_left -= step
+        if args.controller_pid:
+            mem = read_memory_kb(args.controller_pid)
+            samples.append((time.monotonic() - t0, mem["VmRSS"]))
+            peak_rss = max(peak_rss, mem["VmHWM"])
+    done1, t1 = scalar(conn, WORKER_DONE, search_id), time.monotonic()
+    stored1 = scalar(conn, "SELECT count(*) FROM trials WHERE search_id = %s", search_id)
+    state = scalar(conn, "SELECT state FROM searches WHERE id = %s", search_id)
+    nasctl(args.nasctl, "cancel", str(search_id))
+    result = {
+        "kind": "tinynas", "name": args.name, "workers": args.workers,
+        "search": search_id, "seconds": round(t1 - t0, 2),
+        "trials": done1 - done0, "rate": (done1 - done0) / (t1 - t0),
+        "stored_start": stored0, "stored_end": stored1,
+        "search_state_at_end": state,
+    }
+    if samples:
+        rss = [kb for _, kb in samples]
+        result.update({
+            "rss_mb_start": rss[0] / 1024, "rss_mb_end": rss[-1] / 1024,
+            "rss_mb_max": max(rss) / 1024, "hwm_mb": peak_rss / 1024,
+            "rss_slope_mb_per_min": slope_mb_per_min(samples),
+            # The second half alone: creep after warm-up, not the ramp.
+            "rss_slope_second_half_mb_per_min":
+                slope_mb_per_min(samples[len(samples) // 2:]),
+        })
+        with open(args.rss_samples, "w") as f:
+            for t, kb in samples:
+                f.write(f"{t:.1f}\t{kb}\n")
+    append(args.results, result)
+    print(json.dumps(result), file=sys.stderr)
+
+
+def append(path, result):
+    with open(path, "a") as f:
+        f.write(json.dumps(result) + "\n")
+
+
+# --- Optuna ----------------------------------------------------------------
+
+def suggest(trial, space):
+    """Draws the choices the random policy draws for a network of the spec's
+    space: the number of feature layers (int), per layer its type, channels,
+    kernel and stride; the number of hidden dense layers (int), their widths
+    and the dropout rate (categoricals). Returns a made-up accuracy."""
+    layers = trial.suggest_int("layers", space["min_layers"], space["max_layers"])
+    for i in range(layers):
+        trial.suggest_categorical(f"type{i}", space["layer_types"])
+        trial.suggest_categorical(f"channels{i}", space["channels"])
+        trial.suggest_categorical(f"kernel{i}", space["kernels"])
+        trial.suggest_categorical(f"stride{i}", space["strides"])
+    dense = trial.suggest_int("dense_layers", 0, space["max_dense_layers"])
+    for i in range(dense):
+        trial.suggest_categorical(f"units{i}", space["dense_units"])
+    trial.suggest_categorical("dropout", space["dropout_rates"])
+    # Like the load-test worker's: no training here either.
+    return 0.5 + 0.45 * (zlib.crc32(repr(sorted(trial.params.items())).encode()) % 1000) / 1000
+
+
+def optuna_worker(url, study_name, space, deadline, seed):
+    import optuna
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.load_study(study_name=study_name, storage=url,
+                              sampler=optuna.samplers.RandomSampler(seed=seed))
+    while time.monotonic() < deadline:
+        trial = study.ask()
+        study.tell(trial, suggest(trial, space))
+
+
+def run_optuna(args):
+    import optuna
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    with open(args.spec) as f:
+        space = yaml.safe_load(f)["space"]
+    study_name = f"throughput-{args.processes}-{os.getpid()}"
+    optuna.create_study(study_name=study_name, storage=args.url, direction="maximize")
+    deadline = time.monotonic() + args.warmup + args.window + 1
+    procs = [multiprocessing.Process(target=optuna_worker,
+                                     args=(args.url, study_name, space, deadline, i))
+             for i in range(args.processes)]
+    for p in procs:
+        p.start()
+    conn = connect(args.db)
+    count = ("SELECT count(*) FROM trials t JOIN studies s USING (study_id) "
+             "WHERE s.study_name = %s AND t.state = 'COMPLETE'")
+    time.sleep(args.warmup)
+    done0, t0 = scalar(conn, count, study_name), time.monotonic()
+    time.sleep(args.window)
+    done1, t1 = scalar(conn, count, study_name), time.monotonic()
+    for p in procs:
+        p.join()
+        if p.exitcode != 0:
+            sys.exit(f"driver: an Optuna process failed (exit {p.exitcode})")
+    result = {"kind": "optuna", "name": f"optuna-{args.processes}",
+              "workers": args.processes, "seconds": round(t1 - t0, 2),
+              "trials": done1 - done0, "rate": (done1 - done0) / (t1 - t0),
+              "optuna_version": optuna.__version__}
+    append(args.results, result)
+    print(json.dumps(result), file=sys.stderr)
+
+
+# --- Report ----------------------------------------------------------------
+
+def report(args):
+    rows = [json.loads(line) for line in open(args.results) if line.strip()]
+    optuna_rows = [r for r in rows if r["kind"] == "optuna"]
+    peer = max((r["rate"] for r in optuna_rows), default=0)
+    print("round                 workers   trials  seconds  trials/s  x Optuna(best)")
+    for r in rows:
+        ratio = f"{r['rate'] / peer:9.1f}" if peer and r["kind"] == "tinynas" else ""
+        print(f"{r['name']:<20} {r['workers']:>8} {r['trials']:>8} {r['seconds']:>8.1f} "
+              f"{r['rate']:>9.1f} {ratio}")
+    by_name = {r["name"]: r for r in rows}
+    small, large = by_name.get("growth-1k"), by_name.get("growth-100k")
+    if small and large and large["rate"] > 0:
+        print(f"cost per trial at {large['stored_start']} stored vs {small['stored_start']}: "
+              f"{small['rate'] / large['rate']:.2f}x (aim < 1.2x)")
+    for r in rows:
+        if "hwm_mb" in r:
+            print(f"controller memory over {r['seconds']:.0f} s ({r['name']}, "
+                  f"{r['stored_start']}..{r['stored_end']} trials stored): "
+                  f"RSS {r['rss_mb_start']:.1f} -> {r['rss_mb_end']:.1f} MB, "
+                  f"max {r['rss_mb_max']:.1f} MB, peak (VmHWM) {r['hwm_mb']:.1f} MB, "
+                  f"slope {r['rss_slope_mb_per_min']:+.2f} MB/min "
+                  f"(second half {r['rss_slope_second_half_mb_per_min']:+.2f} MB/min)")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("round")
+    r.add_argument("--name", required=True)
+    r.add_argument("--workers", type=int, required=True)
+    r.add_argument("--nasctl", required=True)
+    r.add_argument("--spec", required=True)
+    r.add_argument("--db", required=True)
+    r.add_argument("--warmup", type=float, default=5)
+    r.add_argument("--window", type=float, default=15)
+    r.add_argument("--prefill", type=int, default=0)
+    r.add_argument("--controller_pid", type=int, default=0)
+    r.add_argument("--rss_samples", default="/dev/null")
+    r.add_argument("--results", required=True)
+    o = sub.add_parser("optuna")
+    o.add_argument("--url", required=True, help="SQLAlchemy URL of the Optuna database")
+    o.add_argument("--db", required=True, help="libpq URI of the same database")
+    o.add_argument("--spec", required=True)
+    o.add_argument("--processes", type=int, default=1)
+    o.add_argument("--warmup", type=float, default=3)
+    o.add_argument("--window", type=float, default=15)
+    o.add_argument("--results", required=True)
+    p = sub.add_parser("report")
+    p.add_argument("--results", required=True)
+    args = parser.parse_args()
+    {"round": run_round, "optuna": run_optuna, "report": report}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
