@@ -7,6 +7,7 @@
 // for longer (the trial is handed on and the cut-off worker's late report is
 // refused). Everything is removed at the end, also on failure. Needs root
 // or CAP_NET_ADMIN; without, the test is skipped and says so.
+#include <signal.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -84,11 +85,11 @@ TEST_F(NetworkCutTest, WorkerCutOffShortlyKeepsItsTrialAndLongerLosesIt) {
   heartbeat_ms_ = 250;
   ASSERT_NO_FATAL_FAILURE(StartController());
   const int cut = StartWorker("cut-ns", address_, netns_);
-  StartWorker("cut-root");
+  const int root = StartWorker("cut-root");
   ASSERT_GE(cut, 0);
   FaultSpec spec;
   spec.name = "network-cut";
-  spec.max_trials = 36;  // Work left for the cut-off worker after.
+  spec.max_trials = 48;  // Work left after the cuts, however fast.
   NAS_ASSERT_OK_AND_ASSIGN(v1::Search search, Submit(FaultSpecYaml(spec)));
 
   // A cut shorter than the lease TTL: the trial stays with its worker.
@@ -131,6 +132,19 @@ TEST_F(NetworkCutTest, WorkerCutOffShortlyKeepsItsTrialAndLongerLosesIt) {
   ASSERT_NO_FATAL_FAILURE(SetLink(true));
   const int64_t restored_ms = absl::ToUnixMillis(absl::Now());
   ASSERT_TRUE(handed_on) << "the cut-off worker's lease did not expire";
+  // The cut-off worker carries on: with the other worker paused (for less
+  // than a lease TTL), the work left waits for it to lease again.
+  ASSERT_NO_FATAL_FAILURE(SignalWorker(root, SIGSTOP));
+  const bool leased_again = WaitUntil(
+      [&] {
+        for (const TrialRow& t : Trials(search.id())) {
+          if (t.worker == "cut-ns" && t.started_ms > restored_ms) return true;
+        }
+        return false;
+      },
+      absl::Milliseconds(lease_ttl_ms_ - 1000));
+  ASSERT_NO_FATAL_FAILURE(SignalWorker(root, SIGCONT));
+  EXPECT_TRUE(leased_again) << "the cut-off worker leased nothing after";
   // The lease ran from the last heartbeat before the cut.
   EXPECT_GT(cut_for, absl::Milliseconds(lease_ttl_ms_ - heartbeat_ms_));
   ASSERT_TRUE(WaitUntil(
