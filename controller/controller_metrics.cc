@@ -26,6 +26,15 @@ const Histogram::BucketBoundaries& TrialBuckets() {
   return *buckets;
 }
 
+// Rewards are mostly in [0, 1] (accuracy, weighted_exp, linear); "max"
+// rewards are negative.
+const Histogram::BucketBoundaries& RewardBuckets() {
+  static const auto* buckets = new Histogram::BucketBoundaries{
+      -5,  -2,  -1,  -0.5, -0.25, 0,   0.1,  0.2, 0.3,
+      0.4, 0.5, 0.6, 0.7,  0.8,   0.85, 0.9, 0.95, 1};
+  return *buckets;
+}
+
 const Histogram::BucketBoundaries& RpcBuckets() {
   static const auto* buckets = new Histogram::BucketBoundaries{
       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5};
@@ -59,6 +68,15 @@ ControllerMetrics::ControllerMetrics(prometheus::Registry* registry)
                        .Name("nas_search_pareto_front_size")
                        .Help("Trials on the Pareto front of a search")
                        .Register(*registry)),
+      epsilon_(BuildGauge()
+                   .Name("nas_search_epsilon")
+                   .Help("Exploration rate of a Q-learning search's latest "
+                         "proposals")
+                   .Register(*registry)),
+      rewards_(BuildHistogram()
+                   .Name("nas_trial_reward")
+                   .Help("Rewards of a search's SUCCEEDED and CACHED trials")
+                   .Register(*registry)),
       queue_depth_(BuildGauge()
                        .Name("nas_queue_depth")
                        .Help("PENDING trials waiting for a worker")
@@ -140,6 +158,11 @@ void ControllerMetrics::SetParetoSize(int64_t search_id, int size) {
   Get(gauges_, pareto_size_, {{"search", absl::StrCat(search_id)}}).Set(size);
 }
 
+void ControllerMetrics::SetEpsilon(int64_t search_id, double epsilon) {
+  absl::MutexLock lock(&mu_);
+  Get(gauges_, epsilon_, {{"search", absl::StrCat(search_id)}}).Set(epsilon);
+}
+
 void ControllerMetrics::SetQueue(int pending, int busy_slots, int free_slots) {
   queue_depth_.Set(pending);
   slots_busy_.Set(busy_slots);
@@ -149,15 +172,28 @@ void ControllerMetrics::SetQueue(int pending, int busy_slots, int free_slots) {
 void ControllerMetrics::LeasesExpired(int count) {
   leases_expired_.Increment(count);
 }
-void ControllerMetrics::CacheHit() { cache_hits_.Increment(); }
+void ControllerMetrics::CacheHit(const v1::Trial& trial) {
+  cache_hits_.Increment();
+  absl::MutexLock lock(&mu_);
+  ObserveReward(trial);
+}
+
 void ControllerMetrics::InfeasibleRejected() { infeasible_.Increment(); }
 void ControllerMetrics::DuplicateSkipped() { duplicates_.Increment(); }
 
-void ControllerMetrics::TrialFinished(v1::TrialState state, double seconds) {
+void ControllerMetrics::TrialFinished(const v1::Trial& trial,
+                                      double seconds) {
   absl::MutexLock lock(&mu_);
-  Get(histograms_, trial_seconds_, {{"state", StateLabel(state)}},
+  Get(histograms_, trial_seconds_, {{"state", StateLabel(trial.state())}},
       TrialBuckets())
       .Observe(seconds);
+  if (trial.state() == v1::TRIAL_SUCCEEDED) ObserveReward(trial);
+}
+
+void ControllerMetrics::ObserveReward(const v1::Trial& trial) {
+  Get(histograms_, rewards_, {{"search", absl::StrCat(trial.search_id())}},
+      RewardBuckets())
+      .Observe(trial.reward());
 }
 
 void ControllerMetrics::RpcFinished(absl::string_view method, int code,

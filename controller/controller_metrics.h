@@ -17,10 +17,14 @@
 
 namespace nas::controller {
 
-// The controller's Prometheus metrics. Families are built once, in the
-// constructor; labels stay low-cardinality (search id, trial state, RPC
-// method and code; never a trial id). Thread-safe. The registry is borrowed
-// and must outlive this object.
+// The controller's Prometheus metrics (docs/metrics.md lists them). Families
+// are built once, in the constructor; labels stay low-cardinality (search
+// id, trial state, RPC method and code; never a trial id). Thread-safe. The
+// registry is borrowed and must outlive this object.
+//
+// Series of a search are never removed: once it has ended they keep their
+// final values (the scheduler sets them one last time, and again while
+// trials it left running are still being cancelled).
 class ControllerMetrics {
  public:
   explicit ControllerMetrics(prometheus::Registry* registry);
@@ -30,16 +34,24 @@ class ControllerMetrics {
   // Trials by state, best reward/accuracy and Pareto-front size of a search.
   void SetSearch(const v1::Search& search);
   void SetParetoSize(int64_t search_id, int size);
+  // The exploration rate of a Q-learning search's latest proposals.
+  void SetEpsilon(int64_t search_id, double epsilon);
   void SetQueue(int pending, int busy_slots, int free_slots);
   void LeasesExpired(int count);
-  void CacheHit();
+  // A candidate answered from the result cache: `trial` as stored (CACHED,
+  // with its reward).
+  void CacheHit(const v1::Trial& trial);
   void InfeasibleRejected();
   void DuplicateSkipped();
-  void TrialFinished(v1::TrialState state, double seconds);
+  // A report made `trial` final (as stored) `seconds` after its lease: its
+  // duration by state, and its reward when it SUCCEEDED.
+  void TrialFinished(const v1::Trial& trial, double seconds);
   // One finished RPC; `code` is the gRPC status code number.
   void RpcFinished(absl::string_view method, int code, double seconds);
 
  private:
+  void ObserveReward(const v1::Trial& trial) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   template <typename T>
   using Cache = std::map<std::pair<const void*, std::string>, T*>;
 
@@ -53,6 +65,8 @@ class ControllerMetrics {
   prometheus::Family<prometheus::Gauge>& best_reward_;
   prometheus::Family<prometheus::Gauge>& best_accuracy_;
   prometheus::Family<prometheus::Gauge>& pareto_size_;
+  prometheus::Family<prometheus::Gauge>& epsilon_;
+  prometheus::Family<prometheus::Histogram>& rewards_;
   prometheus::Gauge& queue_depth_;
   prometheus::Family<prometheus::Gauge>& slots_;
   prometheus::Gauge& slots_busy_;

@@ -97,7 +97,7 @@ absl::StatusOr<v1::Search> Scheduler::CancelSearch(int64_t search_id) {
   LOG(INFO) << "search " << search_id << " cancelled";
   Notify(search_id, 0);
   NAS_ASSIGN_OR_RETURN(SearchRecord record, store_->GetSearch(search_id));
-  metrics_->SetSearch(record.search);
+  SetSearchMetrics(record.search);
   return record.search;
 }
 
@@ -115,7 +115,36 @@ absl::Status Scheduler::Tick() {
     if (!status.ok()) LOG(WARNING) << "search " << id << ": " << status;
   }
   metrics_->SetQueue(pending, slots.busy, free_slots);
+  SettleEndedSearches();
   return absl::OkStatus();
+}
+
+void Scheduler::SetSearchMetrics(const v1::Search& search) {
+  metrics_->SetSearch(search);
+  const bool settling = search.state() != v1::SEARCH_RUNNING &&
+                        search.trials_pending() + search.trials_running() > 0;
+  absl::MutexLock lock(&settle_mu_);
+  if (settling) {
+    settling_.insert(search.id());
+  } else {
+    settling_.erase(search.id());
+  }
+}
+
+void Scheduler::SettleEndedSearches() {
+  std::vector<int64_t> ids;
+  {
+    absl::MutexLock lock(&settle_mu_);
+    ids.assign(settling_.begin(), settling_.end());
+  }
+  for (int64_t id : ids) {
+    absl::StatusOr<SearchRecord> record = store_->GetSearch(id);
+    if (record.ok()) {
+      SetSearchMetrics(record->search);
+    } else {
+      LOG(WARNING) << "search " << id << ": " << record.status();
+    }
+  }
 }
 
 absl::Status Scheduler::ExpireLeases(absl::Time now) {
@@ -167,7 +196,7 @@ absl::Status Scheduler::PlanRunningSearch(int64_t search_id, absl::Time now,
     NAS_ASSIGN_OR_RETURN(record, store_->GetSearch(search_id));
   }
   *pending += record.search.trials_pending();
-  metrics_->SetSearch(record.search);
+  SetSearchMetrics(record.search);
   return UpdateParetoSize(record.search, now);
 }
 
@@ -213,6 +242,9 @@ absl::Status Scheduler::Propose(const SearchRecord& record, int count,
       tally(Fate::kInfeasible);
     }
     NAS_RETURN_IF_ERROR(QueueCandidates(*context, &run, now, tally));
+  }
+  if (std::optional<double> epsilon = context->Epsilon()) {
+    metrics_->SetEpsilon(id, *epsilon);
   }
   return absl::OkStatus();
 }
@@ -281,7 +313,7 @@ absl::Status Scheduler::StoreCached(SearchContext& context, NewTrial trial,
                        ComputeReward(spec.reward(), trial.metrics,
                                      context.device(), spec.constraints()));
   NAS_ASSIGN_OR_RETURN(v1::Trial stored, InsertFinal(context, trial, now));
-  metrics_->CacheHit();
+  metrics_->CacheHit(stored);
   Notify(stored.search_id(), stored.id());
   return absl::OkStatus();
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -99,6 +100,11 @@ class Scheduler {
   void Notify(int64_t search_id, int64_t trial_id);
   absl::Status UpdateParetoSize(const v1::Search& search, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(tick_mu_);
+  // Sets the gauges of a search; an ended one with trials still PENDING or
+  // RUNNING (being cancelled) is set again every round until it has none,
+  // so that its final counts are right.
+  void SetSearchMetrics(const v1::Search& search);
+  void SettleEndedSearches();
   void Loop(absl::Duration interval);
 
   TrialStore* const store_;
@@ -116,6 +122,9 @@ class Scheduler {
     absl::Time updated = absl::InfinitePast();
   };
   absl::flat_hash_map<int64_t, ParetoWatch> pareto_ ABSL_GUARDED_BY(tick_mu_);
+
+  absl::Mutex settle_mu_;
+  absl::flat_hash_set<int64_t> settling_ ABSL_GUARDED_BY(settle_mu_);
 
   absl::Mutex loop_mu_;
   bool wake_ ABSL_GUARDED_BY(loop_mu_) = false;

@@ -25,6 +25,11 @@ absl::StatusOr<std::vector<v1::Architecture>> SearchContext::Propose(
   return strategy_->Propose(context, count);
 }
 
+std::optional<double> SearchContext::Epsilon() {
+  absl::MutexLock lock(&mu_);
+  return strategy_->Epsilon();
+}
+
 absl::Status SearchContext::CheckUsable() const {
   if (!dropped_) return absl::OkStatus();
   return absl::AbortedError(

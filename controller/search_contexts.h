@@ -57,6 +57,8 @@ class SearchContext {
   // SearchStrategy::Propose). kAborted once the context was dropped.
   absl::StatusOr<std::vector<v1::Architecture>> Propose(
       const ProposalContext& context, int count) ABSL_LOCKS_EXCLUDED(mu_);
+  // The policy's exploration rate (SearchStrategy::Epsilon).
+  std::optional<double> Epsilon() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Runs `operation` (one store transaction, e.g. InsertTrial or
   // CompleteTrial) with an observer bound to the policy, and returns its

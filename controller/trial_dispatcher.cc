@@ -214,7 +214,7 @@ absl::StatusOr<ReportAck> TrialDispatcher::Report(
     leased_.erase(trial_id);
   }
   const v1::TrialState state = done.trial.state();
-  metrics_->TrialFinished(state, done.duration_seconds);
+  metrics_->TrialFinished(done.trial, done.duration_seconds);
   VLOG(1) << "trial " << trial_id << " of search " << trial.search_id() << " "
           << v1::TrialState_Name(state) << " after " << done.duration_seconds
           << " s (worker " << worker_id << ")";

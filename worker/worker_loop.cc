@@ -222,7 +222,7 @@ void WorkerLoop::StartSlot(const v1::TrialTask& task) {
   Slot* raw = slot.get();
   slots_.emplace(task.lease_id(), std::move(slot));
   last_busy_ = absl::Now();
-  metrics_->SetBusySlots(static_cast<int>(slots_.size()));
+  metrics_->SlotTaken();
   LOG(INFO) << "trial " << task.trial_id() << " (search " << task.search_id()
             << ", attempt " << task.attempt() << ") leased as " << task.lease_id();
   // Created under mu_, so FinishSlot (which takes mu_) sees `thread` set.
@@ -299,7 +299,7 @@ void WorkerLoop::FinishSlot(Slot* slot) {
   finished_threads_.push_back(std::move(slot->thread));
   slots_.erase(slot->task.lease_id());  // Destroys *slot.
   last_busy_ = absl::Now();
-  metrics_->SetBusySlots(static_cast<int>(slots_.size()));
+  metrics_->SlotFreed();
 }
 
 void WorkerLoop::JoinFinishedThreads() {

@@ -71,6 +71,8 @@ void WorkerMetrics::TrialCancelled() { cancelled_.Increment(); }
 
 void WorkerMetrics::ReportRetried() { report_retries_.Increment(); }
 
-void WorkerMetrics::SetBusySlots(int busy) { busy_slots_.Set(busy); }
+void WorkerMetrics::SlotTaken() { busy_slots_.Increment(); }
+
+void WorkerMetrics::SlotFreed() { busy_slots_.Decrement(); }
 
 }  // namespace nas::worker

@@ -11,7 +11,9 @@
 
 namespace nas::worker {
 
-// The worker's Prometheus metrics. Every family is built once, in the
+// The worker's Prometheus metrics (docs/metrics.md lists them; the prefix
+// tinynas_worker_ keeps them apart from the controller's nas_*, whose
+// nas_worker_slots is the controller's view of all workers). Every family is built once, in the
 // constructor, with a constant `device` label ("cpu" | "cuda"); the methods
 // only touch the kept metric references.
 //
@@ -28,7 +30,10 @@ class WorkerMetrics {
   void TrialFailed(double seconds);
   void TrialCancelled();
   void ReportRetried();
-  void SetBusySlots(int busy);
+  // A slot took a trial / became free again. Counted, not set, so that
+  // several loops sharing these metrics (load tests) add up.
+  void SlotTaken();
+  void SlotFreed();
 
  private:
   prometheus::Family<prometheus::Counter>& trials_;  // Declared first: the

@@ -72,6 +72,7 @@ class QLearningSearch : public SearchStrategy {
   // disagrees with the observed trials.
   absl::Status Restore(const StoredPolicy& stored) override;
   v1::PolicyState Describe(int top_q) const override;
+  std::optional<double> Epsilon() const override { return EpsilonAt(models_); }
 
  private:
   // A learnable observed trial.

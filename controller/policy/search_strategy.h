@@ -95,6 +95,10 @@ class SearchStrategy {
   // highest entries. (GetPolicyState reads the stored state instead, so
   // that finished searches need no policy in memory.)
   virtual v1::PolicyState Describe(int top_q) const = 0;
+
+  // The exploration rate of the next proposal, for policies that have one
+  // (Q-learning's epsilon); nullopt otherwise.
+  virtual std::optional<double> Epsilon() const { return std::nullopt; }
 };
 
 // The policy a completed spec names. InvalidArgument naming the policy and

@@ -17,6 +17,15 @@ std::string Scrape(prometheus::Registry& registry) {
   return prometheus::TextSerializer().Serialize(registry.Collect());
 }
 
+v1::Trial FinalTrial(int64_t search_id, v1::TrialState state, double reward) {
+  v1::Trial trial;
+  trial.set_id(1000 + search_id);
+  trial.set_search_id(search_id);
+  trial.set_state(state);
+  trial.set_reward(reward);
+  return trial;
+}
+
 TEST(ControllerMetricsTest, TrialsByStateAndBestPerSearch) {
   prometheus::Registry registry;
   ControllerMetrics metrics(&registry);
@@ -50,8 +59,8 @@ TEST(ControllerMetricsTest, TrialsByStateAndBestPerSearch) {
 TEST(ControllerMetricsTest, CountersQueueAndSlots) {
   prometheus::Registry registry;
   ControllerMetrics metrics(&registry);
-  metrics.CacheHit();
-  metrics.CacheHit();
+  metrics.CacheHit(FinalTrial(1, v1::TRIAL_CACHED, 0.5));
+  metrics.CacheHit(FinalTrial(1, v1::TRIAL_CACHED, 0.5));
   metrics.InfeasibleRejected();
   metrics.LeasesExpired(3);
   metrics.DuplicateSkipped();
@@ -69,8 +78,8 @@ TEST(ControllerMetricsTest, CountersQueueAndSlots) {
 TEST(ControllerMetricsTest, DurationsAndRpcs) {
   prometheus::Registry registry;
   ControllerMetrics metrics(&registry);
-  metrics.TrialFinished(v1::TRIAL_SUCCEEDED, 42);
-  metrics.TrialFinished(v1::TRIAL_SUCCEEDED, 7);
+  metrics.TrialFinished(FinalTrial(1, v1::TRIAL_SUCCEEDED, 0.5), 42);
+  metrics.TrialFinished(FinalTrial(1, v1::TRIAL_SUCCEEDED, 0.5), 7);
   metrics.RpcFinished("LeaseTrial", 0, 0.002);
   metrics.RpcFinished("LeaseTrial", 0, 0.003);
   metrics.RpcFinished("LeaseTrial", 5, 0.001);
@@ -90,6 +99,41 @@ TEST(ControllerMetricsTest, DurationsAndRpcs) {
   EXPECT_THAT(
       text,
       HasSubstr(R"(nas_rpc_latency_seconds_count{method="LeaseTrial"} 3)"));
+}
+
+TEST(ControllerMetricsTest, RewardHistogramPerSearch) {
+  prometheus::Registry registry;
+  ControllerMetrics metrics(&registry);
+  metrics.TrialFinished(FinalTrial(3, v1::TRIAL_SUCCEEDED, 0.75), 10);
+  metrics.TrialFinished(FinalTrial(3, v1::TRIAL_SUCCEEDED, 0.875), 10);
+  metrics.CacheHit(FinalTrial(3, v1::TRIAL_CACHED, 0.75));
+  // A failed trial has no reward: its duration counts, its reward does not.
+  metrics.TrialFinished(FinalTrial(3, v1::TRIAL_FAILED, 0), 4);
+  metrics.TrialFinished(FinalTrial(4, v1::TRIAL_SUCCEEDED, -1.5), 10);
+  const std::string text = Scrape(registry);
+  EXPECT_THAT(text, HasSubstr(R"(nas_trial_reward_count{search="3"} 3)"));
+  EXPECT_THAT(text, HasSubstr(R"(nas_trial_reward_sum{search="3"} 2.375)"));
+  EXPECT_THAT(text,
+              HasSubstr(R"(nas_trial_reward_bucket{search="3",le="0.7"} 0)"));
+  EXPECT_THAT(text,
+              HasSubstr(R"(nas_trial_reward_bucket{search="3",le="0.8"} 2)"));
+  EXPECT_THAT(text,
+              HasSubstr(R"(nas_trial_reward_bucket{search="3",le="0.9"} 3)"));
+  EXPECT_THAT(text, HasSubstr(R"(nas_trial_reward_count{search="4"} 1)"));
+  EXPECT_THAT(text,
+              HasSubstr(R"(nas_trial_reward_bucket{search="4",le="-1"} 1)"));
+  EXPECT_THAT(
+      text, HasSubstr(R"(nas_trial_duration_seconds_count{state="failed"} 1)"));
+}
+
+TEST(ControllerMetricsTest, EpsilonOnlyForSearchesThatSetIt) {
+  prometheus::Registry registry;
+  ControllerMetrics metrics(&registry);
+  metrics.SetEpsilon(5, 1.0);
+  metrics.SetEpsilon(5, 0.3);
+  const std::string text = Scrape(registry);
+  EXPECT_THAT(text, HasSubstr(R"(nas_search_epsilon{search="5"} 0.3)"));
+  EXPECT_THAT(text, Not(HasSubstr(R"(nas_search_epsilon{search="6"})")));
 }
 
 }  // namespace
