@@ -52,15 +52,18 @@ std::vector<std::string> ControllerArgs(const ControllerFlags& f) {
           "--listen=" + f.listen,
           "--port_file=" + f.port_file,
           "--metrics_listen=127.0.0.1:0",
+          "--metrics_port_file=" + f.metrics_port_file,
           absl::StrCat("--lease_ttl_ms=", f.lease_ttl_ms),
           absl::StrCat("--heartbeat_ms=", f.heartbeat_ms),
           std::string("--data_root=") + TINYNAS_SOURCE_DIR + "/data", "--insecure"};
 }
 
 std::vector<std::string> WorkerArgs(const std::string& controller,
-                                    const std::string& name) {
+                                    const std::string& name,
+                                    const std::string& metrics_port_file) {
   return {"--controller=" + controller, "--slots=1", "--threads=1",
           "--name=" + name, "--device=cpu", "--metrics_listen=127.0.0.1:0",
+          "--metrics_port_file=" + metrics_port_file,
           "--rpc_timeout_ms=2000", "--insecure"};
 }
 
@@ -155,13 +158,18 @@ void FaultTest::StartPostgres() { UseOwnPostgres(); }
 void FaultTest::StartController() {
   const std::string port_file =
       absl::StrCat(dir_, "/port", ++controller_starts_);
+  const std::string metrics_port_file =
+      absl::StrCat(dir_, "/metrics_port", controller_starts_);
   controller_ = SpawnProcess(
       kController,
       ControllerArgs({db_uri_, absl::StrCat(listen_host_, ":", port_),
-                      port_file, lease_ttl_ms_, heartbeat_ms_}),
+                      port_file, metrics_port_file, lease_ttl_ms_,
+                      heartbeat_ms_}),
       dir_ + "/controller.log");
   const int port = ReadPort(port_file, absl::Seconds(30));
   ASSERT_GT(port, 0) << Tail(dir_ + "/controller.log");
+  metrics_port_ = ReadPort(metrics_port_file, absl::Seconds(5));
+  ASSERT_GT(metrics_port_, 0) << Tail(dir_ + "/controller.log");
   if (port_ == 0) port_ = port;
   ASSERT_EQ(port, port_);
   address_ = absl::StrCat(listen_host_, ":", port_);
@@ -184,8 +192,9 @@ int FaultTest::StartWorker(const std::string& name,
   WorkerProcess w;
   w.name = name;
   w.log = absl::StrCat(dir_, "/", name, ".log");
-  std::vector<std::string> args =
-      WorkerArgs(controller.empty() ? address_ : controller, name);
+  w.metrics_port_file = absl::StrCat(dir_, "/", name, ".metrics_port");
+  std::vector<std::string> args = WorkerArgs(
+      controller.empty() ? address_ : controller, name, w.metrics_port_file);
   if (netns.empty()) {
     w.pid = SpawnProcess(kWorker, args, w.log);
   } else {

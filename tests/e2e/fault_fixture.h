@@ -27,6 +27,7 @@ struct ControllerFlags {
   std::string db_uri;
   std::string listen;     // host:port (port 0: any)
   std::string port_file;  // Where the bound port is written.
+  std::string metrics_port_file;  // Where the bound metrics port is written.
   int lease_ttl_ms = 2000;
   int heartbeat_ms = 200;
 };
@@ -35,7 +36,8 @@ struct ControllerFlags {
 // one place each so that a new mandatory flag is a one-line change.
 std::vector<std::string> ControllerArgs(const ControllerFlags& flags);
 std::vector<std::string> WorkerArgs(const std::string& controller,
-                                    const std::string& name);
+                                    const std::string& name,
+                                    const std::string& metrics_port_file);
 
 // A small ECG5000 search: a few epochs on a training subset, so that a
 // trial takes about a second on one core (long enough to be caught
@@ -71,6 +73,7 @@ struct WorkerProcess {
   std::string name;
   pid_t pid = -1;
   std::string log;
+  std::string metrics_port_file;  // Holds its /metrics port once it serves.
 };
 
 // A trial row as PostgreSQL holds it.
@@ -148,6 +151,7 @@ class FaultTest : public ::testing::Test {
   std::string address_;  // listen_host_:port_ once started.
   int lease_ttl_ms_ = 2000;
   int heartbeat_ms_ = 200;
+  int metrics_port_ = 0;  // The running controller's /metrics port.
   pid_t controller_ = -1;
   std::vector<WorkerProcess> workers_;
 
