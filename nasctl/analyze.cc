@@ -26,13 +26,6 @@ absl::StatusOr<std::string> ReadArchitectureArg(const std::string& arch) {
   return arch;
 }
 
-std::string LayerLabel(const v1::Architecture& arch, size_t index, v1::LayerType type) {
-  if (index >= static_cast<size_t>(arch.layers_size())) return LayerTypeName(type);
-  v1::Architecture single;
-  *single.add_layers() = arch.layers(static_cast<int>(index));
-  return ArchitectureToString(single);
-}
-
 std::string Limit(int64_t used, int64_t limit) {
   if (limit <= 0) return FormatBytes(used);
   return absl::StrFormat("%s of %s available (%.1f%%)", FormatBytes(used), FormatBytes(limit),
@@ -59,6 +52,13 @@ std::string RenderTotals(const Analysis& a) {
 }
 
 }  // namespace
+
+std::string LayerText(const v1::Architecture& arch, size_t index, v1::LayerType type) {
+  if (index >= static_cast<size_t>(arch.layers_size())) return LayerTypeName(type);
+  v1::Architecture single;
+  *single.add_layers() = arch.layers(static_cast<int>(index));
+  return ArchitectureToString(single);
+}
 
 absl::StatusOr<v1::TensorShape> ParseShape(absl::string_view text) {
   v1::TensorShape shape;
@@ -116,7 +116,7 @@ std::string RenderAnalysis(const Analysis& a) {
                {"FLASH", true}, {"MACS", true}, {"SRAM", true}});
   for (size_t i = 0; i < a.cost.layers.size(); ++i) {
     const LayerCost& l = a.cost.layers[i];
-    table.AddRow({absl::StrCat(i), LayerLabel(a.architecture, i, l.type),
+    table.AddRow({absl::StrCat(i), LayerText(a.architecture, i, l.type),
                   ShapeToString(l.input), ShapeToString(l.output), FormatInteger(l.params),
                   FormatInteger(l.flash_bytes), FormatInteger(l.macs),
                   FormatInteger(l.sram_bytes)});
@@ -138,7 +138,7 @@ std::string AnalysisToJson(const Analysis& a) {
   for (size_t i = 0; i < c.layers.size(); ++i) {
     const LayerCost& l = c.layers[i];
     layers.push_back({{"index", i},
-                      {"layer", LayerLabel(a.architecture, i, l.type)},
+                      {"layer", LayerText(a.architecture, i, l.type)},
                       {"type", LayerTypeName(l.type)},
                       {"input", Dims(l.input)},
                       {"output", Dims(l.output)},

@@ -33,6 +33,10 @@ absl::StatusOr<v1::TensorShape> ParseShape(absl::string_view text);
 absl::StatusOr<Analysis> Analyze(const std::string& arch, absl::string_view device,
                                  const v1::TensorShape& input, int num_classes);
 
+// Layer `index` of `arch` as text ("CONV1D(8,k3,s1,p1)"); the bare type
+// name of `type` when `index` is past the architecture's layers.
+std::string LayerText(const v1::Architecture& arch, size_t index, v1::LayerType type);
+
 // Per-layer table, totals next to the device's limits, and either "fits"
 // or every broken constraint.
 std::string RenderAnalysis(const Analysis& analysis);

@@ -36,6 +36,7 @@ const std::vector<CommandSpec>& Commands() {
       {"cancel", 1, 1, {}, "cancel SEARCH_ID"},
       {"export", 2, 2, {"output"}, "export SEARCH_ID TRIAL_ID|best -o FILE"},
       {"policy", 1, 1, {"top"}, "policy SEARCH_ID [--top N]"},
+      {"report", 1, 1, {"output"}, "report SEARCH_ID -o DIR"},
       {"analyze", 1, 1, {"device", "input", "classes"},
        "analyze ARCH --device NAME [--input 1x28x28] [--classes 10]"},
   };
@@ -216,6 +217,9 @@ absl::Status CheckArity(const CommandSpec& command, const Invocation& inv) {
   if (command.name == std::string("export") && inv.output.empty()) {
     return absl::InvalidArgumentError("export needs -o FILE");
   }
+  if (command.name == std::string("report") && inv.output.empty()) {
+    return absl::InvalidArgumentError("report needs -o DIR");
+  }
   if (command.name == std::string("analyze") && inv.device.empty()) {
     return absl::InvalidArgumentError("analyze needs --device NAME");
   }
@@ -290,6 +294,12 @@ std::string Usage() {
       "                a command line is visible to other users)\n"
       "  --tls_cert, --tls_key  a client certificate instead of a token\n"
       "  --insecure    plain text, no TLS (only for a controller run --insecure)\n"
+      "\nreport writes DIR/index.html: one self-contained page (inline SVG plots,\n"
+      "  no script, nothing fetched) with the summary, convergence, the Pareto\n"
+      "  front against the device limits, the top models layer by layer, the\n"
+      "  policy's state and the spec; send it around or open it in a browser.\n"
+      "watch (and submit --watch) draws a progress bar in place on a terminal\n"
+      "  and prints plain lines when the output is a pipe or a file.\n"
       "\ntrial states for --state: pending running succeeded failed infeasible "
       "cached cancelled\n"
       "\nexit codes: 0 ok, 1 server/network error, 2 bad usage or input,\n"

@@ -41,7 +41,7 @@ struct Invocation {
   std::string device;              // pareto/analyze --device
   std::string input = "1x28x28";   // analyze --input
   int classes = 10;                // analyze --classes
-  std::string output;              // export -o/--output
+  std::string output;              // export/report -o/--output
   int top = 20;                    // policy --top: Q entries to show.
 };
 

@@ -18,6 +18,7 @@
 #include "nasctl/client.h"
 #include "nasctl/format.h"
 #include "nasctl/progress_printer.h"
+#include "nasctl/report.h"
 #include "nasctl/spec_file.h"
 #include "nasctl/views.h"
 #include "nlohmann/json.hpp"
@@ -258,6 +259,54 @@ absl::StatusOr<int> RunPolicy(const Context& ctx) {
   return kExitOk;
 }
 
+// Creates `dir` (and its parents) unless it is already a directory.
+absl::Status PrepareOutputDirectory(const std::string& dir) {
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec)) {
+    return absl::InvalidArgumentError(absl::StrCat(dir, " exists and is not a directory"));
+  }
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot create ", dir, ": ", ec.message()));
+  }
+  return absl::OkStatus();
+}
+
+// Everything the report shows, read from the controller.
+absl::StatusOr<ReportData> ReadReportData(const Context& ctx, int64_t id) {
+  ReportData data;
+  NAS_ASSIGN_OR_RETURN(data.search, ctx.client->GetSearch(id));
+  NAS_ASSIGN_OR_RETURN(data.trials, ctx.client->ListTrials(id, v1::TRIAL_STATE_UNSPECIFIED));
+  NAS_ASSIGN_OR_RETURN(data.front, ctx.client->ParetoFront(id, ""));
+  NAS_ASSIGN_OR_RETURN(data.policy, ctx.client->GetPolicyState(id, /*top=*/20));
+  data.generated_unix_ms = ctx.env.now_ms();
+  return data;
+}
+
+absl::StatusOr<int> RunReport(const Context& ctx) {
+  NAS_ASSIGN_OR_RETURN(int64_t id, ParseId(ctx.inv.args[0], "search id"));
+  const std::string what = absl::StrCat("report ", id);
+  absl::StatusOr<ReportData> data = ReadReportData(ctx, id);
+  NAS_RETURN_IF_ERROR(With(what, data.status()));
+  NAS_RETURN_IF_ERROR(With(what, PrepareOutputDirectory(ctx.inv.output)));
+  const std::string path = (std::filesystem::path(ctx.inv.output) / "index.html").string();
+  const std::string html = RenderReportHtml(*data);
+  NAS_RETURN_IF_ERROR(With(what, WriteFileAtomically(path, html)));
+  if (ctx.inv.global.json) {
+    nlohmann::json doc = {{"path", path},
+                          {"bytes", html.size()},
+                          {"search_id", id},
+                          {"trials", data->trials.size()},
+                          {"pareto_front", data->front.size()}};
+    ctx.out() << doc.dump(2) << "\n";
+  } else {
+    ctx.out() << "wrote " << path << " (" << FormatBytes(static_cast<int64_t>(html.size()))
+              << "): search " << id << ", " << data->trials.size() << " trials, "
+              << data->front.size() << " on the Pareto front\n";
+  }
+  return kExitOk;
+}
+
 absl::StatusOr<int> RunAnalyze(const Context& ctx) {
   NAS_ASSIGN_OR_RETURN(v1::TensorShape input, ParseShape(ctx.inv.input));
   absl::StatusOr<Analysis> analysis =
@@ -296,6 +345,7 @@ absl::StatusOr<int> Dispatch(const Context& ctx) {
   if (c == "cancel") return RunCancel(ctx);
   if (c == "export") return RunExport(ctx);
   if (c == "policy") return RunPolicy(ctx);
+  if (c == "report") return RunReport(ctx);
   if (c == "analyze") return RunAnalyze(ctx);
   return absl::InvalidArgumentError(absl::StrCat("unknown command '", c, "'"));
 }

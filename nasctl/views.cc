@@ -14,10 +14,6 @@ namespace {
 
 using Column = Table::Column;
 
-bool HasMeasuredMetrics(const v1::Trial& trial) {
-  return trial.state() == v1::TRIAL_SUCCEEDED || trial.state() == v1::TRIAL_CACHED;
-}
-
 // The analytic cost model fills these before training, so they are shown
 // for every trial that got that far.
 bool HasAnalyticMetrics(const v1::Trial& trial) {
@@ -26,35 +22,6 @@ bool HasAnalyticMetrics(const v1::Trial& trial) {
 
 std::string ScoreOrDash(bool known, double value) {
   return known ? FormatScore(value) : "-";
-}
-
-std::string TrialNote(const v1::Trial& trial) {
-  switch (trial.state()) {
-    case v1::TRIAL_INFEASIBLE:
-      return absl::StrJoin(trial.violations(), "; ");
-    case v1::TRIAL_FAILED:
-    case v1::TRIAL_CANCELLED:
-      return trial.failure_reason();
-    case v1::TRIAL_CACHED:
-      return absl::StrCat("cached from trial ", trial.cached_from_trial_id());
-    default:
-      return "";
-  }
-}
-
-std::string DatasetSummary(const v1::DatasetSpec& dataset) {
-  std::string text = dataset.name().empty() ? "(custom)" : dataset.name();
-  if (dataset.input_shape().dims_size() > 0) {
-    absl::StrAppend(&text, ", input ", ShapeToString(dataset.input_shape()), ", ",
-                    dataset.num_classes(), " classes");
-  }
-  if (dataset.train_subset() > 0) {
-    absl::StrAppend(&text, ", train subset ", dataset.train_subset());
-  }
-  if (dataset.validation_fraction() > 0) {
-    absl::StrAppend(&text, ", validation fraction ", dataset.validation_fraction());
-  }
-  return text;
 }
 
 void AppendField(std::string* out, absl::string_view key, absl::string_view value) {
@@ -92,6 +59,40 @@ void AppendBestTrial(std::string* out, const v1::Trial& best) {
 }
 
 }  // namespace
+
+std::string DatasetSummary(const v1::DatasetSpec& dataset) {
+  std::string text = dataset.name().empty() ? "(custom)" : dataset.name();
+  if (dataset.input_shape().dims_size() > 0) {
+    absl::StrAppend(&text, ", input ", ShapeToString(dataset.input_shape()), ", ",
+                    dataset.num_classes(), " classes");
+  }
+  if (dataset.train_subset() > 0) {
+    absl::StrAppend(&text, ", train subset ", dataset.train_subset());
+  }
+  if (dataset.validation_fraction() > 0) {
+    absl::StrAppend(&text, ", validation fraction ", dataset.validation_fraction());
+  }
+  return text;
+}
+
+bool HasMeasuredMetrics(const v1::Trial& trial) {
+  return trial.state() == v1::TRIAL_SUCCEEDED || trial.state() == v1::TRIAL_CACHED;
+}
+
+std::string TrialNote(const v1::Trial& trial) {
+  switch (trial.state()) {
+    case v1::TRIAL_INFEASIBLE:
+      return absl::StrJoin(trial.violations(), "; ");
+    case v1::TRIAL_FAILED:
+    case v1::TRIAL_CANCELLED:
+      return trial.failure_reason();
+    case v1::TRIAL_CACHED:
+      return absl::StrCat("cached from trial ", trial.cached_from_trial_id());
+    default:
+      return "";
+  }
+}
+
 
 std::string ArchitectureText(const v1::Architecture& arch) {
   if (arch.layers().empty()) return "-";

@@ -52,6 +52,17 @@ std::string RenderTrialEvent(const v1::Trial& trial);
 double ElapsedSeconds(const v1::Search& search, int64_t now_ms);
 double EtaSeconds(const v1::Search& search, int64_t now_ms);
 
+// The trial was trained (SUCCEEDED) or took a trained result (CACHED), so
+// its measured metrics are set.
+bool HasMeasuredMetrics(const v1::Trial& trial);
+
+// Why a trial did not train: its violations (INFEASIBLE), failure reason
+// (FAILED, CANCELLED) or cache source (CACHED); empty otherwise.
+std::string TrialNote(const v1::Trial& trial);
+
+// "ecg5000, input 1x140, 5 classes, train subset 300, ...".
+std::string DatasetSummary(const v1::DatasetSpec& dataset);
+
 // "CONV2D(8,k3,s1,p1) RELU ... LINEAR(10)".
 std::string ArchitectureText(const v1::Architecture& arch);
 

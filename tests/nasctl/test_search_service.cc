@@ -48,6 +48,11 @@ void TestSearchService::SetPolicyState(int64_t search_id, v1::PolicyState state)
   policies_[search_id] = std::move(state);
 }
 
+void TestSearchService::SetParetoFront(int64_t search_id, std::vector<v1::Trial> front) {
+  absl::MutexLock lock(&mu_);
+  fronts_[search_id] = std::move(front);
+}
+
 void TestSearchService::SetGetDelay(absl::Duration delay) {
   absl::MutexLock lock(&mu_);
   get_delay_ = delay;
@@ -180,6 +185,11 @@ grpc::Status TestSearchService::GetParetoFront(grpc::ServerContext*,
                                                v1::GetParetoFrontResponse* response) {
   absl::MutexLock lock(&mu_);
   last_pareto_ = *request;
+  auto front = fronts_.find(request->search_id());
+  if (front != fronts_.end()) {
+    for (const v1::Trial& trial : front->second) *response->add_trials() = trial;
+    return grpc::Status::OK;
+  }
   for (const v1::Trial& trial : trials_) {
     if (trial.search_id() == request->search_id() && trial.state() == v1::TRIAL_SUCCEEDED) {
       *response->add_trials() = trial;

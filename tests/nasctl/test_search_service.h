@@ -35,6 +35,9 @@ class TestSearchService final : public v1::SearchService::Service {
   void SetNextSearchId(int64_t id) ABSL_LOCKS_EXCLUDED(mu_);
   // What GetPolicyState answers for the (added) search.
   void SetPolicyState(int64_t search_id, v1::PolicyState state) ABSL_LOCKS_EXCLUDED(mu_);
+  // What GetParetoFront answers for the search (by default: its SUCCEEDED
+  // trials).
+  void SetParetoFront(int64_t search_id, std::vector<v1::Trial> front) ABSL_LOCKS_EXCLUDED(mu_);
   // GetSearch sleeps this long first (to trigger client deadlines).
   void SetGetDelay(absl::Duration delay) ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -71,6 +74,7 @@ class TestSearchService final : public v1::SearchService::Service {
   std::vector<v1::Trial> trials_ ABSL_GUARDED_BY(mu_);
   std::map<int64_t, std::string> models_ ABSL_GUARDED_BY(mu_);
   std::map<int64_t, v1::PolicyState> policies_ ABSL_GUARDED_BY(mu_);
+  std::map<int64_t, std::vector<v1::Trial>> fronts_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::SearchProgress> watch_script_ ABSL_GUARDED_BY(mu_);
   std::string reject_message_ ABSL_GUARDED_BY(mu_);
   int64_t next_search_id_ ABSL_GUARDED_BY(mu_) = 1;
