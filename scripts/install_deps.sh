@@ -16,6 +16,8 @@ PACKAGES=(
   postgresql postgresql-client
   dataset-fashion-mnist python3 python3-torch python3-numpy python3-yaml
   curl
+  # Headless browser of the report tests (ctest -L report).
+  chromium
   "$@"
 )
 
