@@ -59,7 +59,8 @@ absl::StatusOr<int> WatchUntilDone(const Context& ctx, int64_t id) {
   const std::string what = absl::StrCat("watch ", id);
   absl::StatusOr<v1::Search> search = ctx.client->GetSearch(id);
   NAS_RETURN_IF_ERROR(With(what, search.status()));
-  ProgressPrinter printer(ctx.env.out, ctx.env.out_is_tty, ctx.inv.global.json, ctx.env.now_ms);
+  ProgressPrinter printer(ctx.env.out, ctx.env.out_is_tty, ctx.inv.global.json, ctx.env.now_ms,
+                          {ctx.env.terminal_columns, ctx.env.unicode});
   constexpr int kMaxReopens = 5;
   for (int reopen = 0; !IsTerminal(search->state()); ++reopen) {
     absl::Status stream = ctx.client->Watch(id, [&](const v1::SearchProgress& progress) {

@@ -17,8 +17,13 @@ struct Environment {
   std::ostream* out = nullptr;
   std::ostream* err = nullptr;
   // `out` is a terminal: `watch` redraws its progress line in place with
-  // '\r' (and a 1 s ticker) instead of printing a line per change.
+  // '\r' as a progress bar (and a 1 s ticker) instead of printing a line
+  // per change.
   bool out_is_tty = false;
+  // The terminal's width and whether it shows UTF-8 (the bar's blocks);
+  // main reads them from the terminal and the locale.
+  int terminal_columns = 80;
+  bool unicode = false;
   // Used when --controller is not given ($TINYNAS_CONTROLLER or
   // localhost:50051 in main).
   std::string default_controller = "localhost:50051";

@@ -28,8 +28,8 @@ std::string ChangeKey(const v1::Search& s) {
 }  // namespace
 
 ProgressPrinter::ProgressPrinter(std::ostream* out, bool tty, bool json,
-                                 std::function<int64_t()> now_ms)
-    : tty_(tty && !json), json_(json), now_ms_(std::move(now_ms)), out_(out) {
+                                 std::function<int64_t()> now_ms, ProgressBarStyle style)
+    : tty_(tty && !json), json_(json), now_ms_(std::move(now_ms)), style_(style), out_(out) {
   if (tty_) ticker_ = std::thread([this] { TickerLoop(); });
 }
 
@@ -52,12 +52,12 @@ void ProgressPrinter::TickerLoop() {
 }
 
 void ProgressPrinter::DrawLocked() {
-  const std::string line = RenderProgressLine(last_, now_ms_());
   if (tty_) {
-    *out_ << kClearLine << line << std::flush;
+    *out_ << kClearLine << RenderProgressBar(last_, now_ms_(), style_) << std::flush;
     line_open_ = true;
     return;
   }
+  const std::string line = RenderProgressLine(last_, now_ms_());
   const std::string key = ChangeKey(last_);
   if (key == last_plain_) return;
   last_plain_ = key;

@@ -11,14 +11,16 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "nasctl/progress_bar.h"
 #include "proto/nas.pb.h"
 
 namespace nas::nasctl {
 
 // Prints the progress of a watched search.
-// - On a terminal: one status line redrawn in place ("\r" + clear to end of
-//   line), refreshed every second so elapsed time and ETA keep moving; a
-//   trial that reaches a final state is announced on its own line above it.
+// - On a terminal: a progress bar (RenderProgressBar) redrawn in place
+//   ("\r" + clear to end of line), refreshed every second so the pace and
+//   ETA keep moving; a trial that reaches a final state is announced on its
+//   own line above it; a newline once the search ends.
 // - Otherwise (pipe, file, CI log): plain lines, a status line only when
 //   the counts, best score or state change.
 // - With json: every update as one JSON line (SearchProgress), nothing else.
@@ -26,8 +28,9 @@ namespace nas::nasctl {
 // ticker redraws. `out` is borrowed and must outlive the printer.
 class ProgressPrinter {
  public:
-  ProgressPrinter(std::ostream* out, bool tty, bool json,
-                  std::function<int64_t()> now_ms);
+  // `style` shapes the bar on a terminal (`tty`).
+  ProgressPrinter(std::ostream* out, bool tty, bool json, std::function<int64_t()> now_ms,
+                  ProgressBarStyle style = {});
   ~ProgressPrinter();
   ProgressPrinter(const ProgressPrinter&) = delete;
   ProgressPrinter& operator=(const ProgressPrinter&) = delete;
@@ -45,6 +48,7 @@ class ProgressPrinter {
   const bool tty_;
   const bool json_;
   const std::function<int64_t()> now_ms_;
+  const ProgressBarStyle style_;
   absl::Mutex mu_;
   std::ostream* out_ ABSL_GUARDED_BY(mu_);
   v1::Search last_ ABSL_GUARDED_BY(mu_);
