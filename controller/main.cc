@@ -15,8 +15,12 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "common/datasets.h"
 #include "common/logging.h"
 #include "controller/auth.h"
@@ -36,6 +40,12 @@ ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9464",
           "Prometheus /metrics address; port 0 picks a free port");
 ABSL_FLAG(std::string, metrics_port_file, "",
           "Write the bound metrics port to this file");
+ABSL_FLAG(std::string, health_listen, "",
+          "Plain-text gRPC address serving only grpc.health.v1.Health, for "
+          "probes that cannot do TLS (kubelet); empty: off; port 0 picks a "
+          "free port");
+ABSL_FLAG(std::string, health_port_file, "",
+          "Write the bound health port to this file");
 ABSL_FLAG(std::string, data_root, "",
           "Folder of the built-in data sets (default: $TINYNAS_DATA_ROOT or "
           "the source tree's data/)");
@@ -79,6 +89,24 @@ absl::Status WritePortFile(const std::string& path, int port) {
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     return absl::UnavailableError(absl::StrCat("cannot rename to ", path));
+  }
+  return absl::OkStatus();
+}
+
+// OkStatus when `value` is HOST:PORT with a port in 0..65535 (gRPC would
+// otherwise log its own errors before failing); names `flag` otherwise.
+absl::Status CheckHostPort(absl::string_view flag, const std::string& value) {
+  const size_t colon = value.rfind(':');
+  int port = -1;
+  if (colon == std::string::npos || colon == 0 ||
+      !absl::SimpleAtoi(absl::string_view(value).substr(colon + 1), &port)) {
+    port = -1;
+  }
+  if (port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": \"", value,
+                     "\" is not HOST:PORT (e.g. 0.0.0.0:50052; port 0 picks a "
+                     "free port)"));
   }
   return absl::OkStatus();
 }
@@ -133,6 +161,14 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "nas-controller --db=postgresql:///tinynas?host=/path/sock "
       "[--listen=0.0.0.0:50051]");
+  // --help lists this file's flags (Abseil's default looks for a file named
+  // after the binary); --helpfull adds the libraries' own.
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view path) {
+    return absl::EndsWith(path, "controller/main.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
   nas::InitLogging(argv[0]);
 
@@ -152,6 +188,14 @@ int main(int argc, char** argv) {
   if (!tls.ok()) return Fail(std::string(tls.status().message()));
   const std::string uri = DatabaseUri();
   if (uri.empty()) return Fail("no database: pass --db or set TINYNAS_DB");
+  const std::string health_listen = absl::GetFlag(FLAGS_health_listen);
+  if (health_listen.empty() && !absl::GetFlag(FLAGS_health_port_file).empty()) {
+    return Fail("--health_port_file needs --health_listen");
+  }
+  if (!health_listen.empty()) {
+    absl::Status valid = CheckHostPort("--health_listen", health_listen);
+    if (!valid.ok()) return Fail(std::string(valid.message()));
+  }
 
   auto store = nas::controller::PgTrialStore::Create(uri);
   if (!store.ok()) return Fail(std::string(store.status().message()));
@@ -179,6 +223,7 @@ int main(int argc, char** argv) {
   options.lease_ttl = absl::Milliseconds(ttl_ms);
   options.heartbeat_interval = absl::Milliseconds(heartbeat_ms);
   options.tls = *std::move(tls);
+  options.health_listen = health_listen;
   nas::controller::SystemClock clock;
   auto server = nas::controller::ControllerServer::Start(
       store->get(), &clock, registry.get(), options);
@@ -189,11 +234,18 @@ int main(int argc, char** argv) {
   const int metrics_port = metrics_ports.front();
   for (const absl::Status& s :
        {WritePortFile(absl::GetFlag(FLAGS_port_file), (*server)->port()),
-        WritePortFile(absl::GetFlag(FLAGS_metrics_port_file), metrics_port)}) {
+        WritePortFile(absl::GetFlag(FLAGS_metrics_port_file), metrics_port),
+        WritePortFile(absl::GetFlag(FLAGS_health_port_file),
+                      (*server)->health_port())}) {
     if (!s.ok()) return Fail(std::string(s.message()));
   }
   LOG(INFO) << "serving on port " << (*server)->port() << ", metrics on port "
             << metrics_port << ", data root " << options.data_root;
+  if ((*server)->health_port() != 0) {
+    LOG(INFO) << "health checks (plain text, grpc.health.v1.Health only) on "
+                 "port "
+              << (*server)->health_port();
+  }
   if (options.tls.has_value()) {
     LOG(INFO) << "TLS: workers need a client certificate signed by "
               << absl::GetFlag(FLAGS_tls_client_ca) << "; the search API takes "

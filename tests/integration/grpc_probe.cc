@@ -45,11 +45,14 @@ bool Step(grpc::CompletionQueue& cq) {
 }  // namespace
 
 absl::StatusOr<std::string> HealthCheck(
-    const std::shared_ptr<grpc::Channel>& channel) {
+    const std::shared_ptr<grpc::Channel>& channel, const std::string& service) {
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
   context.set_deadline(Deadline());
-  grpc::ByteBuffer request = Buffer(""), response;
+  // HealthCheckRequest: field 1 (service), length-delimited; names < 128.
+  const std::string encoded =
+      service.empty() ? "" : std::string("\x0a", 1) + char(service.size()) + service;
+  grpc::ByteBuffer request = Buffer(encoded), response;
   std::promise<grpc::Status> done;
   stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(),
                  &request, &response,

@@ -12,10 +12,12 @@
 
 namespace nas::testing {
 
-// grpc.health.v1.Health/Check for the whole server; returns the serialized
-// HealthCheckResponse ("\x08\x01" is SERVING).
+// grpc.health.v1.Health/Check for `service` ("": the whole server); returns
+// the serialized HealthCheckResponse ("\x08\x01" is SERVING, "\x08\x02"
+// NOT_SERVING).
 absl::StatusOr<std::string> HealthCheck(
-    const std::shared_ptr<grpc::Channel>& channel);
+    const std::shared_ptr<grpc::Channel>& channel,
+    const std::string& service = "");
 
 // grpc.reflection.v1alpha.ServerReflection list_services; returns the
 // serialized first response (it names every service).
