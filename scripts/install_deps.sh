@@ -15,11 +15,17 @@ PACKAGES=(
   libgoogle-glog-dev libssl-dev
   postgresql postgresql-client
   dataset-fashion-mnist python3 python3-torch python3-numpy python3-yaml
-  curl
+  curl docker-compose
   # Headless browser of the report tests (ctest -L report).
   chromium
   "$@"
 )
+# kubectl for the deploy tests (kubectl kustomize deploy/k8s): Debian's
+# kubernetes-client, unless a kubectl is already there (one installed by hand
+# owns /usr/bin/kubectl, and the package would conflict with it).
+if ! command -v kubectl >/dev/null; then
+  PACKAGES+=(kubernetes-client)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
