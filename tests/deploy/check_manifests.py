@@ -201,6 +201,12 @@ def check_worker(c, objects):
              f"{WORKER_METRICS_PORT}")
     c.expect(listen_port(f.get("metrics_listen", ":-1")) == WORKER_METRICS_PORT,
              "worker: --metrics_listen is not the metrics port")
+    # No gRPC server in the worker: liveness is its metrics endpoint.
+    http = container.get("livenessProbe", {}).get("httpGet", {})
+    c.expect(http.get("path") == "/metrics" and
+             http.get("port") in ("metrics", WORKER_METRICS_PORT),
+             "worker: livenessProbe is not an HTTP GET of /metrics on the "
+             "metrics port")
     check_tls_secret(c, pod, container, {
         "tls_ca": "ca.pem", "tls_cert": "worker.pem", "tls_key": "worker.key"})
     check_scrape_annotations(c, d, WORKER_METRICS_PORT)
