@@ -118,9 +118,10 @@ std::string RenderConvergencePlots(const ReportData& data) {
   const double span_s =
       timed.empty() ? 0 : (timed.back()->finished_unix_ms() - origin) / 1000.0;
   const TimeUnit unit = TimeUnitFor(span_s);
+  PlotAxis time_axis{absl::StrCat("time since the search started (", unit.name, ")")};
+  time_axis.include_zero = true;
   out += ConvergencePlot(
-      "Convergence over time",
-      {absl::StrCat("time since the search started (", unit.name, ")"), Scale::kLinear}, timed,
+      "Convergence over time", time_axis, timed,
       [&](const v1::Trial& t) {
         return std::max<double>(0, (t.finished_unix_ms() - origin) / 1000.0) / unit.seconds;
       });

@@ -135,6 +135,10 @@ AxisMap MakeAxis(const PlotAxis& axis, const std::vector<double>& values) {
     hi = std::max(hi, v);
     if (v > 0) positive_lo = std::min(positive_lo, v);
   }
+  if (axis.include_zero && axis.scale != Scale::kLog && lo <= hi) {
+    lo = std::min(lo, 0.0);
+    hi = std::max(hi, 0.0);
+  }
   const bool fixed = axis.min < axis.max;
   if (fixed) {
     lo = axis.min;

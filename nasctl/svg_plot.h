@@ -48,6 +48,8 @@ struct PlotAxis {
   // follows the data and the limit lines.
   double min = 0;
   double max = 0;
+  // A linear range that follows the data starts (or ends) at zero.
+  bool include_zero = false;
 };
 
 struct PlotPoint {

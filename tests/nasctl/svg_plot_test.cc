@@ -92,6 +92,16 @@ TEST(SvgPlotTest, AutoScaleIsLogAcrossDecades) {
   EXPECT_THAT(narrow, Not(HasSubstr("(log)")));
 }
 
+TEST(SvgPlotTest, AxisCanIncludeZero) {
+  PlotAxis time{"time (s)"};
+  time.include_zero = true;
+  SvgPlot plot("t", time, {"y"});
+  plot.AddSeries({"", "p", "#000", PlotSeries::Kind::kPoints, {{31, 1, ""}, {58, 2, ""}}});
+  const std::string svg = plot.Render();
+  EXPECT_THAT(svg, HasSubstr(">0</text>"));
+  EXPECT_THAT(svg, HasSubstr(">60</text>"));
+}
+
 TEST(SvgPlotTest, LogAxisLeavesOutNonPositivePoints) {
   const std::string svg = ScatterPlot({{0, 0.7, ""}, {10, 0.8, ""}, {1e4, 0.9, ""}},
                                       Scale::kLog).Render();
