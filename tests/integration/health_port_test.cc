@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -95,9 +96,11 @@ void RemoveDir(const std::string& dir) {
 TEST(HealthPortTest, PlainTextHealthOnlyWhileTheMainPortStaysTls) {
   const std::string dir = TempDir();
   ASSERT_FALSE(dir.empty());
+  absl::Cleanup remove_dir = [&] { RemoveDir(dir); };
   NAS_ASSERT_OK_AND_ASSIGN(TlsMaterial tls, TlsMaterial::Make(dir + "/tls"));
   const Controller c = StartController(
       dir, PostgresEnvironment::NewDatabaseUri(), tls.ControllerFlags());
+  absl::Cleanup stop = [&] { Stop(c); };
   ASSERT_GT(c.port, 0) << Slurp(c.log);
   ASSERT_GT(c.health_port, 0) << Slurp(c.log);
   EXPECT_NE(c.port, c.health_port);
@@ -136,8 +139,6 @@ TEST(HealthPortTest, PlainTextHealthOnlyWhileTheMainPortStaysTls) {
       HealthCheck(grpc::CreateChannel(absl::StrCat("127.0.0.1:", c.port),
                                       tls.Credentials("", ""))));
   EXPECT_EQ(main_health, kServing);
-  Stop(c);
-  RemoveDir(dir);
 }
 
 // The test has a PostgreSQL cluster of its own (the ctest one is shared) to
@@ -150,12 +151,18 @@ TEST(HealthPortTest, NotServingWhileTheDatabaseIsDownServingWhenItIsBack) {
   const std::string pg_start = absl::StrCat(pg_script, " start ", dir, "/pg");
   const std::string pg_stop = absl::StrCat(pg_script, " stop ", dir, "/pg");
   std::string out;
+  absl::Cleanup remove_dir = [&] {
+    std::string ignored;
+    RunCommand(pg_stop, &ignored);
+    RemoveDir(dir);
+  };
   ASSERT_EQ(RunCommand(pg_start, &out), 0) << out;
   while (!out.empty() && out.back() == '\n') out.pop_back();
   const std::string uri = out.substr(out.rfind('\n') + 1);  // Last line.
   ASSERT_EQ(uri.rfind("postgresql://", 0), 0u) << out;
 
   const Controller c = StartController(dir, uri, {"--insecure"});
+  absl::Cleanup stop = [&] { Stop(c); };
   ASSERT_GT(c.health_port, 0) << Slurp(c.log);
   EXPECT_EQ(Health(c.health_port), kServing);
 
@@ -170,9 +177,6 @@ TEST(HealthPortTest, NotServingWhileTheDatabaseIsDownServingWhenItIsBack) {
   ASSERT_EQ(RunCommand(pg_start, &out), 0) << out;
   EXPECT_TRUE(WaitForHealth(c.health_port, kServing, absl::Seconds(20)))
       << Health(c.health_port) << "\n" << Slurp(c.log);
-  Stop(c);
-  RunCommand(pg_stop, &out);
-  RemoveDir(dir);
 }
 
 TEST(HealthPortTest, BadHealthFlagsExitWithOneLine) {
