@@ -28,14 +28,12 @@ constexpr int kLeaseMemoryTtls = 4;
 
 }  // namespace
 
-// A report waiting in the group commit. `done` is guarded by the
-// dispatcher's batch_mu_; `result` is written by the committing thread
-// before `done` is set and read by the waiting one after.
+// A report waiting in the group commit; `result` is written by the
+// committing thread.
 struct TrialDispatcher::PendingReport {
   Completion completion;
   int64_t search_id = 0;
   bool learns = false;  // Its search's policy learns from results.
-  bool done = false;
   absl::StatusOr<CompletionResult> result = absl::UnknownError("not recorded");
 };
 
@@ -60,7 +58,11 @@ TrialDispatcher::TrialDispatcher(TrialStore* store, SearchContexts* contexts,
       metrics_(metrics),
       listener_(listener),
       wake_scheduler_(std::move(wake_scheduler)),
-      options_(options) {}
+      options_(options),
+      reports_(&TrialDispatcher::PickBatch,
+               [this](const std::vector<PendingReport*>& batch) {
+                 RecordBatch(batch);
+               }) {}
 
 absl::StatusOr<int64_t> TrialDispatcher::RegisterWorker(
     const WorkerInfo& worker) {
@@ -203,7 +205,8 @@ absl::StatusOr<ReportAck> TrialDispatcher::Report(
     pending.search_id = trial.search_id();
     pending.learns = context->learns_from_results();
   }
-  NAS_ASSIGN_OR_RETURN(const CompletionResult done, Record(&pending));
+  reports_.Submit(&pending);
+  NAS_ASSIGN_OR_RETURN(const CompletionResult done, pending.result);
   if (!done.accepted) {
     LOG(INFO) << "report for trial " << trial_id << " from worker " << worker_id
               << " not accepted: " << done.detail;
@@ -225,39 +228,15 @@ absl::StatusOr<ReportAck> TrialDispatcher::Report(
   return ReportAck{true, "result recorded"};
 }
 
-absl::StatusOr<CompletionResult> TrialDispatcher::Record(PendingReport* report) {
-  batch_mu_.Lock();
-  queue_.push_back(report);
-  auto done_or_free = [this, report]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(batch_mu_) {
-    return report->done || !committing_;
-  };
-  batch_mu_.Await(absl::Condition(&done_or_free));
-  while (!report->done) {  // This thread commits, until its report is done.
-    committing_ = true;
-    const std::vector<PendingReport*> batch = TakeBatch();
-    batch_mu_.Unlock();
-    RecordBatch(batch);
-    batch_mu_.Lock();
-    for (PendingReport* p : batch) p->done = true;
-    committing_ = false;
-  }
-  batch_mu_.Unlock();
-  return report->result;
-}
-
-std::vector<TrialDispatcher::PendingReport*> TrialDispatcher::TakeBatch() {
-  std::vector<PendingReport*> batch;
-  std::deque<PendingReport*> rest;
+std::vector<size_t> TrialDispatcher::PickBatch(
+    absl::Span<PendingReport* const> queued) {
+  std::vector<size_t> batch;
   absl::flat_hash_set<int64_t> learning;  // Searches with a report taken.
-  for (PendingReport* p : queue_) {
-    const bool second = p->learns && !learning.insert(p->search_id).second;
-    if (batch.size() < kMaxBatch && !second) {
-      batch.push_back(p);
-    } else {
-      rest.push_back(p);
-    }
+  for (size_t i = 0; i < queued.size() && batch.size() < kMaxBatch; ++i) {
+    const PendingReport* p = queued[i];
+    if (p->learns && !learning.insert(p->search_id).second) continue;
+    batch.push_back(i);
   }
-  queue_.swap(rest);
   return batch;
 }
 

@@ -2,7 +2,6 @@
 #define NAS_CONTROLLER_TRIAL_DISPATCHER_H_
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <string>
 #include <vector>
@@ -12,8 +11,10 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "controller/change_listener.h"
 #include "controller/clock.h"
+#include "controller/group_commit.h"
 #include "controller/controller_metrics.h"
 #include "controller/search_contexts.h"
 #include "controller/store/trial_store.h"
@@ -92,15 +93,11 @@ class TrialDispatcher {
   void MarkSeen(int64_t worker_id, absl::Time now);
   bool SeenRecently(int64_t worker_id, absl::Time now);
 
-  // Group commit: records `report` in one transaction with the reports that
-  // arrive while another batch commits. The first waiting caller commits a
-  // batch for everyone queued (as leveldb's DBImpl::Write batches writers);
-  // the others wait for their result.
-  absl::StatusOr<CompletionResult> Record(PendingReport* report);
-  // Up to kMaxBatch queued reports, oldest first, at most one per search
+  // Reports are recorded by group commit (GroupCommit): in one transaction
+  // with the reports that arrive while another batch commits. A batch takes
+  // up to kMaxBatch queued reports, oldest first, at most one per search
   // whose policy learns from results.
-  std::vector<PendingReport*> TakeBatch()
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(batch_mu_);
+  static std::vector<size_t> PickBatch(absl::Span<PendingReport* const> queued);
   // Sets the result of every report of `batch`: retried when aborted, and
   // one at a time after a failure, so one report's trouble (e.g. a policy
   // that cannot learn from it) does not fail the others.
@@ -117,9 +114,7 @@ class TrialDispatcher {
   const std::function<void()> wake_scheduler_;
   const DispatcherOptions options_;
 
-  absl::Mutex batch_mu_;
-  std::deque<PendingReport*> queue_ ABSL_GUARDED_BY(batch_mu_);
-  bool committing_ ABSL_GUARDED_BY(batch_mu_) = false;
+  GroupCommit<PendingReport> reports_;
 
   absl::Mutex leased_mu_;
   // By trial id; an entry leaves on the accepted report, or when older than

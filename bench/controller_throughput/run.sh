@@ -37,6 +37,7 @@
 #   BENCH_WINDOW        seconds of each window (default 15)
 #   BENCH_PREFILL       trials stored before growth-100k (default 100000)
 #   BENCH_RSS_SECONDS   window of growth-100k, memory sampled (default 60)
+#   BENCH_GROWTH=0      skip the growth and memory rounds (a quick rate check)
 #   BENCH_CONTROLLER_FLAGS  extra nas-controller flags (e.g. for profiling)
 set -euo pipefail
 
@@ -121,10 +122,12 @@ for n in $workers; do
   round "workers-$n" "$n"
   [[ $n == 512 ]] || stack_stop "$load_pid"
 done
-[[ " $workers " == *" 512 "* ]] || start_load_workers 512
-round growth-1k 512 --warmup 2
-round growth-100k 512 --prefill "$prefill" --window "$rss_seconds" \
-  --controller_pid "$controller_pid" --rss_samples "$out/rss.tsv"
-stack_stop "$load_pid"
+if [[ ${BENCH_GROWTH:-1} != 0 ]]; then
+  [[ " $workers " == *" 512 "* ]] || start_load_workers 512
+  round growth-1k 512 --warmup 2
+  round growth-100k 512 --prefill "$prefill" --window "$rss_seconds" \
+    --controller_pid "$controller_pid" --rss_samples "$out/rss.tsv"
+fi
+[[ -z $load_pid ]] || stack_stop "$load_pid"
 
 "$python" "$here/driver.py" report --results "$results" | tee "$out/report.txt"

@@ -205,6 +205,116 @@ DROP INDEX trials_lease_id_idx;
 CREATE INDEX trials_lease_id_idx ON trials (lease_id) WHERE state = 2;
 DROP INDEX trials_cache_key_idx;
 )sql"},
+    {4, "search counters in their own table, kept by statement", R"sql(
+-- The counters of migration 3 move to a table of their own, kept by
+-- statement-level triggers instead of row triggers: a statement that
+-- finishes N trials of a search (a group commit of reports) updates the
+-- search's counters once, not N times, and never waits for the search row,
+-- which the scheduler holds locked while it queues candidates.
+DROP TRIGGER trials_count_inserted ON trials;
+DROP TRIGGER trials_count_updated ON trials;
+DROP FUNCTION count_final_trial();
+
+CREATE TABLE search_counters (
+  search_id     BIGINT PRIMARY KEY REFERENCES searches (id) ON DELETE CASCADE,
+  n_succeeded   INTEGER NOT NULL DEFAULT 0,
+  n_failed      INTEGER NOT NULL DEFAULT 0,
+  n_infeasible  INTEGER NOT NULL DEFAULT 0,
+  n_cached      INTEGER NOT NULL DEFAULT 0,
+  n_cancelled   INTEGER NOT NULL DEFAULT 0,
+  succeeded_ms  BIGINT NOT NULL DEFAULT 0,  -- sum of their durations
+  best_accuracy DOUBLE PRECISION,
+  best_trial_id BIGINT,
+  best_reward   DOUBLE PRECISION
+);
+INSERT INTO search_counters
+SELECT id, n_succeeded, n_failed, n_infeasible, n_cached, n_cancelled,
+       succeeded_ms, best_accuracy, best_trial_id, best_reward FROM searches;
+ALTER TABLE searches
+  DROP COLUMN n_succeeded, DROP COLUMN n_failed, DROP COLUMN n_infeasible,
+  DROP COLUMN n_cached, DROP COLUMN n_cancelled, DROP COLUMN succeeded_ms,
+  DROP COLUMN best_accuracy, DROP COLUMN best_trial_id,
+  DROP COLUMN best_reward;
+
+-- What the counters need of a trial that enters (or leaves) a final state.
+CREATE TYPE final_trial AS (
+  search_id BIGINT, id BIGINT, state SMALLINT, accuracy DOUBLE PRECISION,
+  reward DOUBLE PRECISION, ms BIGINT);
+
+-- Adds (p_sign = 1) or takes off (p_sign = -1) the trials' counts; the
+-- best trial and accuracy only ever improve (final trials stay final).
+-- The best of the added trials is the one of highest reward, then lowest
+-- id, and replaces the search's best as the row trigger did.
+CREATE FUNCTION apply_final_trials(p_rows final_trial[], p_sign INTEGER)
+RETURNS void LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF cardinality(p_rows) = 0 THEN RETURN; END IF;
+  UPDATE search_counters s SET
+    n_succeeded = s.n_succeeded + p_sign * d.succeeded,
+    n_failed = s.n_failed + p_sign * d.failed,
+    n_infeasible = s.n_infeasible + p_sign * d.infeasible,
+    n_cached = s.n_cached + p_sign * d.cached,
+    n_cancelled = s.n_cancelled + p_sign * d.cancelled,
+    succeeded_ms = s.succeeded_ms + p_sign * d.ms,
+    best_accuracy = CASE WHEN p_sign > 0
+      THEN GREATEST(s.best_accuracy, d.best_accuracy) ELSE s.best_accuracy END,
+    best_trial_id = CASE WHEN p_sign > 0 AND d.best_id IS NOT NULL AND (
+        s.best_trial_id IS NULL OR (d.best_reward IS NOT NULL AND (
+          s.best_reward IS NULL OR d.best_reward > s.best_reward OR
+          (d.best_reward = s.best_reward AND d.best_id < s.best_trial_id))))
+      THEN d.best_id ELSE s.best_trial_id END,
+    best_reward = CASE WHEN p_sign > 0 AND d.best_id IS NOT NULL AND (
+        s.best_trial_id IS NULL OR (d.best_reward IS NOT NULL AND (
+          s.best_reward IS NULL OR d.best_reward > s.best_reward OR
+          (d.best_reward = s.best_reward AND d.best_id < s.best_trial_id))))
+      THEN d.best_reward ELSE s.best_reward END
+  FROM (SELECT r.search_id,
+          COUNT(*) FILTER (WHERE r.state = 3) AS succeeded,
+          COUNT(*) FILTER (WHERE r.state = 4) AS failed,
+          COUNT(*) FILTER (WHERE r.state = 5) AS infeasible,
+          COUNT(*) FILTER (WHERE r.state = 6) AS cached,
+          COUNT(*) FILTER (WHERE r.state = 7) AS cancelled,
+          COALESCE(SUM(r.ms) FILTER (WHERE r.state = 3), 0) AS ms,
+          MAX(r.accuracy) FILTER (WHERE r.state IN (3, 6)) AS best_accuracy,
+          (array_agg(r.id ORDER BY r.reward DESC NULLS LAST, r.id)
+             FILTER (WHERE r.state IN (3, 6)))[1] AS best_id,
+          (array_agg(r.reward ORDER BY r.reward DESC NULLS LAST, r.id)
+             FILTER (WHERE r.state IN (3, 6)))[1] AS best_reward
+        FROM unnest(p_rows) AS r GROUP BY r.search_id) d
+  WHERE s.search_id = d.search_id;
+END
+$fn$;
+
+CREATE FUNCTION count_final_trials() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    PERFORM apply_final_trials(ARRAY(
+      SELECT ROW(n.search_id, n.id, n.state, n.accuracy, n.reward,
+                 COALESCE(n.finished_ms - n.started_ms, 0))::final_trial
+      FROM new_rows n WHERE n.state >= 3), 1);
+  ELSE
+    PERFORM apply_final_trials(ARRAY(
+      SELECT ROW(o.search_id, o.id, o.state, o.accuracy, o.reward,
+                 COALESCE(o.finished_ms - o.started_ms, 0))::final_trial
+      FROM old_rows o JOIN new_rows n ON n.id = o.id
+      WHERE o.state >= 3 AND o.state <> n.state), -1);
+    PERFORM apply_final_trials(ARRAY(
+      SELECT ROW(n.search_id, n.id, n.state, n.accuracy, n.reward,
+                 COALESCE(n.finished_ms - n.started_ms, 0))::final_trial
+      FROM old_rows o JOIN new_rows n ON n.id = o.id
+      WHERE n.state >= 3 AND o.state <> n.state), 1);
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+
+CREATE TRIGGER trials_count_inserted AFTER INSERT ON trials
+  REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION count_final_trials();
+CREATE TRIGGER trials_count_updated AFTER UPDATE ON trials
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION count_final_trials();
+)sql"},
 };
 
 }  // namespace

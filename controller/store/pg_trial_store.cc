@@ -10,10 +10,12 @@
 #include <type_traits>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "controller/store/pg_completions.h"
+#include "controller/store/pg_leases.h"
 #include "controller/store/pg_pending_trials.h"
 #include "controller/store/pg_policy_tables.h"
 #include "controller/store/pg_rows.h"
@@ -27,26 +29,29 @@ namespace {
 
 // Any number; identifies the migration lock among advisory locks.
 constexpr int64_t kMigrationLockKey = 0x74696e796e6173;  // "tinynas"
+// Workers' lease calls leased in one statement at most.
+constexpr size_t kMaxLeaseBatch = 512;
 
 std::optional<double> Measured(const NewTrial& t, double value) {
   if (t.state != v1::TRIAL_CACHED) return std::nullopt;
   return value;
 }
 
-// The counters of final trials and the best trial come from the search row
-// (kept by the triggers of schema migration 3); PENDING and RUNNING trials
-// are few and counted through trials_search_state_idx. So reading a search
-// costs the same whatever the number of its trials.
+// The counters of final trials and the best trial come from the search's
+// row of search_counters (kept by the triggers of schema migration 4);
+// PENDING and RUNNING trials are few and counted through
+// trials_search_state_idx. So reading a search costs the same whatever the
+// number of its trials.
 constexpr char kSearchSelect[] = R"sql(
 SELECT s.id, s.name, s.state, s.spec, s.created_ms, s.started_ms,
        s.finished_ms, s.message, s.infeasible_streak, s.max_trials,
        (SELECT COUNT(*) FROM trials t WHERE t.search_id = s.id AND t.state = 1),
        (SELECT COUNT(*) FROM trials t WHERE t.search_id = s.id AND t.state = 2),
-       s.n_succeeded, s.n_failed, s.n_infeasible, s.n_cached, s.n_cancelled,
-       CASE WHEN s.n_succeeded > 0
-            THEN s.succeeded_ms::DOUBLE PRECISION / s.n_succeeded END,
-       s.best_accuracy, s.best_trial_id, s.best_reward
-FROM searches s
+       c.n_succeeded, c.n_failed, c.n_infeasible, c.n_cached, c.n_cancelled,
+       CASE WHEN c.n_succeeded > 0
+            THEN c.succeeded_ms::DOUBLE PRECISION / c.n_succeeded END,
+       c.best_accuracy, c.best_trial_id, c.best_reward
+FROM searches s JOIN search_counters c ON c.search_id = s.id
 )sql";
 
 SearchRecord SearchFromRow(const pqxx::row& r) {
@@ -93,7 +98,11 @@ absl::StatusOr<std::unique_ptr<PgTrialStore>> PgTrialStore::Create(
 }
 
 PgTrialStore::PgTrialStore(std::unique_ptr<PgConnectionPool> pool)
-    : pool_(std::move(pool)) {}
+    : pool_(std::move(pool)),
+      leases_(GroupCommit<LeaseRequest>::TakeUpTo(kMaxLeaseBatch),
+              [this](const std::vector<LeaseRequest*>& batch) {
+                LeaseBatch(batch);
+              }) {}
 
 PgTrialStore::~PgTrialStore() = default;
 
@@ -188,12 +197,15 @@ absl::StatusOr<int64_t> PgTrialStore::CreateSearch(const v1::SearchSpec& spec,
   return Transact<int64_t>("creating search", [&](pqxx::transaction_base& txn) {
     pqxx::row r = txn.exec_params1(
         R"sql(
-INSERT INTO searches (name, state, spec, spec_json, seed, policy, device,
-                      dataset, max_trials, max_attempts, max_infeasible,
-                      max_duration_s, created_ms, started_ms)
-VALUES ($1, 2, $2, $3::jsonb, $4::numeric, $5, $6, $7, $8, $9, $10, $11,
-        $12, $12)
-RETURNING id)sql",
+WITH s AS (
+  INSERT INTO searches (name, state, spec, spec_json, seed, policy, device,
+                        dataset, max_trials, max_attempts, max_infeasible,
+                        max_duration_s, created_ms, started_ms)
+  VALUES ($1, 2, $2, $3::jsonb, $4::numeric, $5, $6, $7, $8, $9, $10, $11,
+          $12, $12)
+  RETURNING id)
+INSERT INTO search_counters (search_id) SELECT id FROM s
+RETURNING search_id)sql",
         spec.name(), pqxx::binarystring(spec.SerializeAsString()), json,
         std::to_string(spec.seed()), spec.policy(), device,
         spec.dataset().name(), spec.budget().max_trials(),
@@ -546,22 +558,6 @@ FROM workers w WHERE w.last_seen_ms >= $1)sql",
       });
 }
 
-namespace {
-// Marks the worker as seen; returns its name and slots. kNotFound if
-// unknown.
-absl::StatusOr<std::pair<std::string, int>> TouchWorker(
-    pqxx::transaction_base& txn, int64_t worker_id, absl::Time now) {
-  pqxx::result r = txn.exec_params(
-      "UPDATE workers SET last_seen_ms = $2 WHERE id = $1 RETURNING name, slots",
-      worker_id, Ms(now));
-  if (r.empty()) {
-    return absl::NotFoundError(absl::StrCat(
-        "worker ", worker_id, " is not registered; register first"));
-  }
-  return std::make_pair(r[0][0].as<std::string>(), r[0][1].as<int>());
-}
-}  // namespace
-
 absl::Status PgTrialStore::LoadPendingIndex(absl::Time now) {
   if (!pending_.NeedsLoad(now)) return absl::OkStatus();
   NAS_ASSIGN_OR_RETURN(
@@ -583,101 +579,123 @@ bool PgTrialStore::MayHaveQueuedTrials(absl::Time now) {
   return pending_.NeedsLoad(now) || !pending_.empty();
 }
 
+// A worker's lease call waiting in the group commit of leases; `result` is
+// written by the committing thread.
+struct PgTrialStore::LeaseRequest {
+  LeaseClaim claim;
+  size_t wanted = 0;  // Lease ids given.
+  absl::StatusOr<std::vector<LeasedTrial>> result =
+      absl::UnknownError("not leased");
+};
+
 absl::StatusOr<std::vector<LeasedTrial>> PgTrialStore::LeaseTrials(
     int64_t worker_id, const std::vector<std::string>& lease_ids,
     absl::Time now, absl::Time expires) {
   NAS_RETURN_IF_ERROR(LoadPendingIndex(now));
-  using Leased = std::vector<LeasedTrial>;
-  // Taken from pending_ by this call; what is not leased goes back.
-  std::vector<int64_t> claimed = pending_.Take(lease_ids.size());
-  nlohmann::json rows = nlohmann::json::array();
-  for (size_t i = 0; i < claimed.size(); ++i) {
-    rows.push_back({{"id", claimed[i]}, {"lease", lease_ids[i]}});
+  LeaseRequest request;
+  request.claim = LeaseClaim{worker_id, {}, lease_ids, now, expires};
+  request.wanted = lease_ids.size();
+  leases_.Submit(&request);
+  return std::move(request.result);
+}
+
+void PgTrialStore::LeaseBatch(const std::vector<LeaseRequest*>& batch) {
+  // Each call claims its trials from pending_ (oldest first, in call
+  // order); the statement leases at most each worker's slots of them, and
+  // what it does not lease goes back.
+  std::vector<LeaseClaim> claims;
+  std::vector<int64_t> claimed;
+  for (LeaseRequest* r : batch) {
+    LeaseClaim& c = r->claim;
+    c.trial_ids = pending_.Take(r->wanted);
+    c.lease_ids.resize(c.trial_ids.size());
+    claimed.insert(claimed.end(), c.trial_ids.begin(), c.trial_ids.end());
+    claims.push_back(c);
   }
-  // One statement: the worker marked as seen, and at most its slots of the
-  // claimed trials leased if still PENDING and of a RUNNING search (the
-  // others left the queue meanwhile, cancelled with their search). One row
-  // a leased trial, or one row of NULLs, each ending with the worker's
-  // slots; none when the worker is unknown.
-  size_t attempted = 0;  // The lowest claimed ids, up to the slots.
-  absl::StatusOr<Leased> leased = Transact<Leased, /*kOneStatement=*/true>(
+  // Asynchronous commit: a lease lost in a database crash only makes its
+  // worker's report stale (the trial is leased again later), and a report's
+  // synchronous commit flushes the WAL of its lease first, so every result
+  // acknowledged is durable with its lease.
+  absl::StatusOr<LeaseGrants> grants = Transact<LeaseGrants>(
       "leasing trials",
-      [&](pqxx::transaction_base& txn) -> absl::StatusOr<Leased> {
-        pqxx::result result = txn.exec_params(
-            absl::StrCat(R"sql(
-WITH w AS (
-  UPDATE workers SET last_seen_ms = $4 WHERE id = $3 RETURNING name, slots),
-picked AS (
-  SELECT r.id, r.lease FROM jsonb_to_recordset($1::jsonb)
-    AS r(id BIGINT, lease TEXT) CROSS JOIN w
-  ORDER BY r.id LIMIT (SELECT slots FROM w)),
-leased AS (
-  UPDATE trials t SET state = 2, lease_id = picked.lease,
-    lease_expires_ms = $2, worker_id = $3, worker = (SELECT name FROM w),
-    attempts = t.attempts + 1, started_ms = $4
-  FROM picked
-  WHERE t.id = picked.id AND t.state = 1 AND EXISTS (
-    SELECT 1 FROM searches s WHERE s.id = t.search_id AND s.state = 2)
-  RETURNING )sql",
-                         kTrialColumns, R"sql(, picked.lease)
-SELECT leased.*, w.slots FROM w LEFT JOIN leased ON true)sql"),
-            rows.dump(), Ms(expires), worker_id, Ms(now));
-        if (result.empty()) {
-          return absl::NotFoundError(absl::StrCat(
-              "worker ", worker_id, " is not registered; register first"));
-        }
-        attempted = std::min<size_t>(
-            claimed.size(), result[0][result[0].size() - 1].as<int64_t>());
-        Leased out;
-        for (const pqxx::row& r : result) {
-          if (r[0].is_null()) continue;  // The worker's row: nothing leased.
-          out.push_back(LeasedTrial{TrialFromRow(r),
-                                    r[r.size() - 2].as<std::string>()});
-        }
-        std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-          return a.trial.id() < b.trial.id();
-        });
-        return out;
+      [&](pqxx::transaction_base& txn) -> absl::StatusOr<LeaseGrants> {
+        txn.exec("SET LOCAL synchronous_commit TO OFF");
+        return LeaseClaimedIn(txn, claims);
       });
-  // Claimed beyond the worker's slots: still PENDING. (Attempted and not
-  // leased: no longer PENDING, out of the queue for good.) On an error
-  // nothing was leased.
-  pending_.Add(std::vector<int64_t>(
-      claimed.begin() + (leased.ok() ? attempted : 0), claimed.end()));
-  return leased;
+  std::vector<int64_t> back;  // Not attempted: still PENDING.
+  for (int64_t id : claimed) {
+    if (!grants.ok() || !grants->attempted.contains(id)) back.push_back(id);
+  }
+  pending_.Add(back);
+  for (LeaseRequest* r : batch) {
+    if (!grants.ok()) {
+      r->result = grants.status();
+      continue;
+    }
+    const int64_t worker_id = r->claim.worker_id;
+    if (!grants->known_workers.contains(worker_id)) {
+      r->result = absl::NotFoundError(absl::StrCat(
+          "worker ", worker_id, " is not registered; register first"));
+      continue;
+    }
+    std::vector<LeasedTrial> leased;
+    for (int64_t id : r->claim.trial_ids) {  // Ascending ids.
+      auto it = grants->leased.find(id);
+      if (it != grants->leased.end()) leased.push_back(std::move(it->second));
+    }
+    r->result = std::move(leased);
+  }
 }
 
 absl::StatusOr<std::vector<LeaseStatus>> PgTrialStore::Heartbeat(
     int64_t worker_id, const std::vector<std::string>& lease_ids,
     absl::Time now, absl::Time expires) {
   using Statuses = std::vector<LeaseStatus>;
-  return Transact<Statuses>(
+  // One statement: the worker marked as seen; of its leases, those of a
+  // RUNNING search extended, the others' trials cancelled. One row per
+  // lease kept (1) or cancelled (2), or one row with NULLs; none when the
+  // worker is unknown.
+  return Transact<Statuses, /*kOneStatement=*/true>(
       "extending leases",
       [&](pqxx::transaction_base& txn) -> absl::StatusOr<Statuses> {
-        NAS_RETURN_IF_ERROR(TouchWorker(txn, worker_id, now).status());
+        const pqxx::result r = txn.exec_params(
+            R"sql(
+WITH w AS (
+  UPDATE workers SET last_seen_ms = $3 WHERE id = $2 RETURNING id),
+held AS (
+  SELECT t.id, s.state AS search_state FROM trials t
+    JOIN searches s ON s.id = t.search_id
+  WHERE t.lease_id IN (SELECT jsonb_array_elements_text($1::jsonb))
+    AND t.state = 2 AND t.worker_id = (SELECT id FROM w)
+  FOR UPDATE OF t),
+kept AS (
+  UPDATE trials t SET lease_expires_ms = $4 FROM held
+  WHERE t.id = held.id AND held.search_state = 2 RETURNING t.lease_id),
+cancelled AS (
+  UPDATE trials t SET state = 7, finished_ms = $3, lease_expires_ms = NULL,
+    failure_reason = 'search cancelled'
+  FROM held WHERE t.id = held.id AND held.search_state <> 2
+  RETURNING t.lease_id)
+SELECT l.lease_id, l.verdict FROM w LEFT JOIN (
+  SELECT lease_id, 1 AS verdict FROM kept
+  UNION ALL SELECT lease_id, 2 FROM cancelled) l ON true)sql",
+            nlohmann::json(lease_ids).dump(), worker_id, Ms(now),
+            Ms(expires));
+        if (r.empty()) {
+          return absl::NotFoundError(absl::StrCat(
+              "worker ", worker_id, " is not registered; register first"));
+        }
+        absl::flat_hash_map<std::string, LeaseStatus> found;
+        for (const pqxx::row& row : r) {
+          if (row[0].is_null()) continue;
+          found[row[0].as<std::string>()] = row[1].as<int>() == 1
+                                                ? LeaseStatus::kActive
+                                                : LeaseStatus::kCancelled;
+        }
         Statuses out;
         for (const std::string& lease_id : lease_ids) {
-          pqxx::result r = txn.exec_params(
-              R"sql(
-SELECT t.id, s.state FROM trials t JOIN searches s ON s.id = t.search_id
-WHERE t.lease_id = $1 AND t.state = 2 AND t.worker_id = $2
-FOR UPDATE OF t)sql",
-              lease_id, worker_id);
-          if (r.empty()) {
-            out.push_back(LeaseStatus::kLost);
-          } else if (r[0][1].as<int>() != v1::SEARCH_RUNNING) {
-            txn.exec_params(
-                "UPDATE trials SET state = 7, finished_ms = $2, "
-                "lease_expires_ms = NULL, failure_reason = 'search cancelled' "
-                "WHERE id = $1",
-                r[0][0].as<int64_t>(), Ms(now));
-            out.push_back(LeaseStatus::kCancelled);
-          } else {
-            txn.exec_params(
-                "UPDATE trials SET lease_expires_ms = $2 WHERE id = $1",
-                r[0][0].as<int64_t>(), Ms(expires));
-            out.push_back(LeaseStatus::kActive);
-          }
+          auto it = found.find(lease_id);
+          out.push_back(it == found.end() ? LeaseStatus::kLost : it->second);
         }
         return out;
       });

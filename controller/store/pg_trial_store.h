@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "controller/group_commit.h"
 #include "controller/store/pending_index.h"
 #include "controller/store/pg_connection_pool.h"
 #include "controller/store/trial_store.h"
@@ -111,9 +112,15 @@ class PgTrialStore : public TrialStore {
   // Reads the PENDING trial ids into pending_ when it needs them.
   absl::Status LoadPendingIndex(absl::Time now);
 
+  // Lease calls are leased by group commit: concurrent calls (of different
+  // workers) in one statement.
+  struct LeaseRequest;
+  void LeaseBatch(const std::vector<LeaseRequest*>& batch);
+
   std::unique_ptr<PgConnectionPool> pool_;
   // Read again when empty for this long (another controller's trials).
   PendingIndex pending_{absl::Seconds(5)};
+  GroupCommit<LeaseRequest> leases_;
 };
 
 }  // namespace nas::controller

@@ -1,13 +1,18 @@
 // PgTrialStore's batch operations (CompleteTrials, InsertPendingTrials),
 // its trial counters kept by a trigger, its queue memory and the light
 // reads, against a real PostgreSQL.
+#include <algorithm>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "controller/store/pg_leases.h"
+#include "controller/store/pg_rows.h"
 #include "tests/integration/pg_store_fixture.h"
 #include "tests/status_matchers.h"
 
@@ -283,6 +288,102 @@ TEST_F(PgBatchStoreTest, LeasesTakeTheOldestWithinTheSlotsAfterARestartToo) {
   ASSERT_EQ(leased.size(), 1u);
   EXPECT_EQ(leased[0].trial.architecture().layers_size(), 1);
   EXPECT_EQ(leased[0].trial.arch_hash(), "hash-e");
+}
+
+TEST_F(PgBatchStoreTest, OneStatementLeasesForSeveralWorkersWithinTheirSlots) {
+  const int64_t search = NewSearch();
+  const int64_t one_slot = NewWorker("one", /*slots=*/1);
+  const int64_t two_slots = NewWorker("two", /*slots=*/2);
+  const std::vector<int64_t> ids = Queue(search, {"a", "b", "c", "d", "e", "f"});
+  // "c" leaves the queue before the statement runs (another controller
+  // leased it): attempted, not leased.
+  NAS_ASSERT_OK(store_->LeaseTrials(two_slots, {"x"}, kNow, kNow).status());
+  {
+    pqxx::connection conn(uri_);
+    pqxx::work txn(conn);
+    txn.exec(absl::StrCat("UPDATE trials SET state = 2 WHERE id = ", ids[2]));
+    txn.commit();
+  }
+  const absl::Time expires = kNow + absl::Seconds(30);
+  const std::vector<LeaseClaim> claims = {
+      {one_slot, {ids[1], ids[3], ids[4]}, {"o1", "o2", "o3"}, kNow, expires},
+      {987654, {ids[5]}, {"u1"}, kNow, expires},
+      {two_slots, {ids[2]}, {"t1"}, kNow + absl::Seconds(1), expires},
+  };
+  pqxx::connection conn(uri_);
+  pqxx::work txn(conn);
+  const LeaseGrants grants = LeaseClaimedIn(txn, claims);
+  txn.commit();
+  EXPECT_THAT(grants.known_workers,
+              ::testing::UnorderedElementsAre(one_slot, two_slots));
+  // One slot: only the lowest of its three claims is tried.
+  EXPECT_THAT(grants.attempted,
+              ::testing::UnorderedElementsAre(ids[1], ids[2]));
+  ASSERT_EQ(grants.leased.size(), 1u);
+  const LeasedTrial& leased = grants.leased.at(ids[1]);
+  EXPECT_EQ(leased.lease_id, "o1");
+  EXPECT_EQ(leased.trial.state(), v1::TRIAL_RUNNING);
+  EXPECT_EQ(leased.trial.worker(), "one");
+  EXPECT_EQ(leased.trial.attempts(), 1);
+  EXPECT_EQ(Count(absl::StrCat("SELECT COUNT(*) FROM trials WHERE state = 1 "
+                               "AND id IN (",
+                               ids[3], ",", ids[4], ",", ids[5], ")")),
+            3);
+  EXPECT_EQ(Count(absl::StrCat("SELECT last_seen_ms FROM workers WHERE id = ",
+                               two_slots)),
+            Ms(kNow + absl::Seconds(1)));
+  ExpectCountersMatchTheTrials(search);
+}
+
+TEST_F(PgBatchStoreTest, ConcurrentLeaseCallsNeverShareATrialOrPassTheSlots) {
+  const int64_t search = NewSearch();
+  std::vector<std::string> keys;
+  for (int i = 0; i < 120; ++i) keys.push_back(absl::StrCat("k", i));
+  const std::vector<int64_t> ids = Queue(search, keys);
+  constexpr int kWorkers = 24;
+  std::vector<int64_t> workers;
+  for (int w = 0; w < kWorkers; ++w) {
+    workers.push_back(NewWorker(absl::StrCat("w", w), /*slots=*/1 + w % 3));
+  }
+  std::mutex mu;
+  std::vector<int64_t> leased;
+  int not_found = 0;
+  std::vector<std::thread> threads;
+  for (int w = 0; w <= kWorkers; ++w) {  // The last one is not registered.
+    threads.emplace_back([&, w] {
+      const int64_t id = w < kWorkers ? workers[w] : 555555;
+      for (int round = 0; round < 8; ++round) {
+        // Each asks for more than its slots.
+        std::vector<std::string> lease_ids;
+        for (int i = 0; i < 4; ++i) {
+          lease_ids.push_back(absl::StrCat(w, "-", round, "-", i));
+        }
+        absl::StatusOr<std::vector<LeasedTrial>> got =
+            store_->LeaseTrials(id, lease_ids, kNow, kNow);
+        std::lock_guard<std::mutex> lock(mu);
+        if (!got.ok()) {
+          EXPECT_EQ(w, kWorkers) << got.status();
+          not_found += absl::IsNotFound(got.status());
+          continue;
+        }
+        EXPECT_LE(got->size(), static_cast<size_t>(1 + w % 3)) << "slots";
+        for (const LeasedTrial& l : *got) {
+          EXPECT_EQ(l.trial.worker(), absl::StrCat("w", w));
+          leased.push_back(l.trial.id());
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(not_found, 8);
+  std::sort(leased.begin(), leased.end());
+  EXPECT_EQ(std::adjacent_find(leased.begin(), leased.end()), leased.end())
+      << "a trial leased twice";
+  // 24 workers x 8 rounds x 1-3 slots ask for more than the 120 queued.
+  EXPECT_EQ(leased, ids);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM trials WHERE state = 2"), 120);
+  EXPECT_FALSE(store_->MayHaveQueuedTrials(kNow));
+  ExpectCountersMatchTheTrials(search);
 }
 
 TEST_F(PgBatchStoreTest, FinalObjectivesComeFromTheColumns) {

@@ -12,6 +12,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "controller/store/pg_schema.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "pqxx/pqxx"
@@ -32,11 +33,11 @@ using ::testing::Not;
 
 TEST_F(PgTrialStoreTest, MigrationsApplyOnceAndAreIdempotent) {
   NAS_ASSERT_OK_AND_ASSIGN(int version, store_->SchemaVersion());
-  EXPECT_EQ(version, 3);
+  EXPECT_EQ(version, 4);
   NAS_EXPECT_OK(store_->Migrate());
   NAS_ASSERT_OK_AND_ASSIGN(auto second, PgTrialStore::Create(uri_));
   NAS_EXPECT_OK(second->Migrate());
-  EXPECT_EQ(Count("SELECT COUNT(*) FROM schema_migrations"), 3);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM schema_migrations"), 4);
   {  // A newer controller migrated this database: refuse to run on it.
     pqxx::connection conn(uri_);
     pqxx::work txn(conn);
@@ -68,7 +69,71 @@ TEST(PgTrialStoreMigrationTest, ConcurrentControllersMigrateOnce) {
   pqxx::connection conn(uri);
   pqxx::work txn(conn);
   EXPECT_EQ(txn.exec1("SELECT COUNT(*) FROM schema_migrations")[0].as<int>(),
-            3);
+            4);
+}
+
+TEST(PgTrialStoreMigrationTest, CountersSurviveTheMoveToTheirOwnTable) {
+  // A database at schema version 3 with a search and final trials in it,
+  // counted by the row triggers of migration 3; migration 4 carries the
+  // counts over and keeps counting by statement.
+  const std::string uri = nas::testing::PostgresEnvironment::NewDatabaseUri();
+  {
+    pqxx::connection conn(uri);
+    pqxx::work txn(conn);
+    txn.exec(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+        "name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())");
+    for (const Migration& m : SchemaMigrations()) {
+      if (m.version > 3) break;
+      txn.exec(m.sql);
+      txn.exec_params("INSERT INTO schema_migrations VALUES ($1, $2)",
+                      m.version, std::string(m.name));
+    }
+    txn.exec(R"sql(
+INSERT INTO searches (id, name, state, spec, spec_json, seed, policy, device,
+  dataset, max_trials, max_attempts, max_infeasible, max_duration_s,
+  created_ms)
+VALUES (7, 'old', 2, '', '{}', 1, 'random', 'nrf52840', 'ecg5000', 10, 2,
+  10, 0, 0))sql");
+    txn.exec(R"sql(
+INSERT INTO trials (search_id, number, state, arch, arch_hash, cache_key,
+  metrics, accuracy, reward, created_ms, started_ms, finished_ms)
+VALUES (7, 0, 3, '', 'h0', 'k0', '', 0.5, 0.5, 0, 1000, 3000),
+       (7, 1, 3, '', 'h1', 'k1', '', 0.75, 0.7, 0, 1000, 2000),
+       (7, 2, 4, '', 'h2', 'k2', '', NULL, NULL, 0, 1000, 2000),
+       (7, 3, 1, '', 'h3', 'k3', '', NULL, NULL, 0, NULL, NULL))sql");
+    txn.commit();
+  }
+  NAS_ASSERT_OK_AND_ASSIGN(auto store, PgTrialStore::Create(uri));
+  NAS_ASSERT_OK(store->Migrate());
+  NAS_ASSERT_OK_AND_ASSIGN(SearchRecord record, store->GetSearch(7));
+  EXPECT_EQ(record.succeeded, 2);
+  EXPECT_EQ(record.search.trials_failed(), 1);
+  EXPECT_EQ(record.search.trials_pending(), 1);
+  EXPECT_DOUBLE_EQ(record.mean_trial_seconds, 1.5);
+  EXPECT_DOUBLE_EQ(record.search.best_accuracy(), 0.75);
+  EXPECT_DOUBLE_EQ(record.search.best_reward(), 0.7);
+  {
+    pqxx::connection conn(uri);
+    pqxx::work txn(conn);
+    EXPECT_EQ(txn.exec1("SELECT id FROM trials WHERE number = 1")[0].as<int64_t>(),
+              record.search.best_trial_id());
+    // Counted by the new triggers: a better trial and a cancelled one in
+    // one statement.
+    txn.exec(R"sql(
+UPDATE trials SET state = CASE number WHEN 2 THEN 3 ELSE 7 END,
+  accuracy = CASE number WHEN 2 THEN 0.9 END,
+  reward = CASE number WHEN 2 THEN 0.95 END
+WHERE number IN (2, 3))sql");
+    txn.commit();
+  }
+  NAS_ASSERT_OK_AND_ASSIGN(record, store->GetSearch(7));
+  EXPECT_EQ(record.succeeded, 3);
+  EXPECT_EQ(record.search.trials_failed(), 0);
+  EXPECT_EQ(record.cancelled, 1);
+  EXPECT_EQ(record.search.trials_pending(), 0);
+  EXPECT_DOUBLE_EQ(record.search.best_reward(), 0.95);
+  EXPECT_DOUBLE_EQ(record.search.best_accuracy(), 0.9);
 }
 
 TEST(PgTrialStoreConnectTest, UnreachableDatabaseIsUnavailableAndRedacted) {
