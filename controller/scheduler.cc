@@ -33,24 +33,40 @@ constexpr absl::Duration kParetoInterval = absl::Seconds(30);
 // Points the front is computed over at once (ParetoFrontIndices is
 // quadratic in its input).
 constexpr size_t kParetoChunk = 512;
+// Final trials read from the store at once for the front.
+constexpr int kParetoPage = 4096;
 
-// The size of the Pareto front of `points`, a chunk at a time: the front of
-// (front so far + next chunk), so memory and time stay linear in the points.
-int ParetoFrontSize(const std::vector<std::array<double, 4>>& points) {
-  std::vector<std::vector<double>> front;
+// Brings `front` to the Pareto front of (front + points), a chunk at a
+// time: the front of (front so far + next chunk), so memory and time stay
+// linear in the points.
+void ExtendParetoFront(const std::vector<std::array<double, 4>>& points,
+                       std::vector<std::vector<double>>* front) {
   for (size_t start = 0; start < points.size(); start += kParetoChunk) {
-    std::vector<std::vector<double>> batch = std::move(front);
+    std::vector<std::vector<double>> batch = std::move(*front);
     const size_t end = std::min(points.size(), start + kParetoChunk);
     for (size_t i = start; i < end; ++i) {
       batch.emplace_back(points[i].begin(), points[i].end());
     }
-    front.clear();
-    for (size_t i : ParetoFrontIndices(batch)) front.push_back(std::move(batch[i]));
+    front->clear();
+    for (size_t i : ParetoFrontIndices(batch)) front->push_back(std::move(batch[i]));
   }
-  return static_cast<int>(front.size());
 }
 
 }  // namespace
+
+absl::StatusOr<int> ParetoFrontSize(TrialStore* store, int64_t search_id,
+                                    int page_size) {
+  std::vector<std::vector<double>> front;
+  int after = -1;
+  while (true) {
+    NAS_ASSIGN_OR_RETURN(ObjectivePage page,
+                         store->ListFinalObjectives(search_id, after, page_size));
+    ExtendParetoFront(page.points, &front);
+    if (static_cast<int>(page.points.size()) < page_size) break;
+    after = page.last_number;
+  }
+  return static_cast<int>(front.size());
+}
 
 // What became of one proposed architecture.
 enum class Scheduler::Fate { kQueued, kCached, kInfeasible, kSkipped };
@@ -343,9 +359,9 @@ absl::Status Scheduler::UpdateParetoSize(const v1::Search& search,
   }
   watch.done = search.trials_done();
   watch.updated = now;
-  using Points = std::vector<std::array<double, 4>>;
-  NAS_ASSIGN_OR_RETURN(Points points, store_->ListFinalObjectives(search.id()));
-  metrics_->SetParetoSize(search.id(), ParetoFrontSize(points));
+  NAS_ASSIGN_OR_RETURN(const int size,
+                       ParetoFrontSize(store_, search.id(), kParetoPage));
+  metrics_->SetParetoSize(search.id(), size);
   if (ended) pareto_.erase(search.id());
   return absl::OkStatus();
 }

@@ -132,6 +132,12 @@ class Scheduler {
   std::thread loop_;
 };
 
+// The size of a search's Pareto front over its SUCCEEDED and CACHED trials,
+// read from `store` `page_size` trials at a time, so that memory stays
+// bounded whatever the size of the search.
+absl::StatusOr<int> ParetoFrontSize(TrialStore* store, int64_t search_id,
+                                    int page_size);
+
 }  // namespace nas::controller
 
 #endif  // NAS_CONTROLLER_SCHEDULER_H_

@@ -468,21 +468,25 @@ absl::StatusOr<std::vector<v1::Trial>> PgTrialStore::ListTrials(
       });
 }
 
-absl::StatusOr<std::vector<std::array<double, 4>>>
-PgTrialStore::ListFinalObjectives(int64_t search_id) {
-  using Points = std::vector<std::array<double, 4>>;
-  return Transact<Points>("listing trial objectives", [&](pqxx::transaction_base& txn) {
-    Points out;
-    for (const pqxx::row& r : txn.exec_params(
-             "SELECT 1 - COALESCE(accuracy, 0), COALESCE(flash_bytes, 0), "
-             "COALESCE(peak_sram_bytes, 0), COALESCE(macs, 0) FROM trials "
-             "WHERE search_id = $1 AND state IN (3, 6)",
-             search_id)) {
-      out.push_back({r[0].as<double>(), r[1].as<double>(), r[2].as<double>(),
-                     r[3].as<double>()});
-    }
-    return out;
-  });
+absl::StatusOr<ObjectivePage> PgTrialStore::ListFinalObjectives(
+    int64_t search_id, int after_number, int limit) {
+  return Transact<ObjectivePage>(
+      "listing trial objectives", [&](pqxx::transaction_base& txn) {
+        // Keyset pages along the (search_id, number) unique index.
+        ObjectivePage page;
+        for (const pqxx::row& r : txn.exec_params(
+                 "SELECT number, 1 - COALESCE(accuracy, 0), "
+                 "COALESCE(flash_bytes, 0), COALESCE(peak_sram_bytes, 0), "
+                 "COALESCE(macs, 0) FROM trials WHERE search_id = $1 "
+                 "AND number > $2 AND state IN (3, 6) ORDER BY number "
+                 "LIMIT $3",
+                 search_id, after_number, limit)) {
+          page.last_number = r[0].as<int>();
+          page.points.push_back({r[1].as<double>(), r[2].as<double>(),
+                                 r[3].as<double>(), r[4].as<double>()});
+        }
+        return page;
+      });
 }
 
 absl::StatusOr<std::string> PgTrialStore::GetModel(int64_t trial_id) {

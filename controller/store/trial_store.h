@@ -45,6 +45,12 @@ struct LeasedTrial {
   std::string lease_id;
 };
 
+// A page of final trials' objectives (TrialStore::ListFinalObjectives).
+struct ObjectivePage {
+  std::vector<std::array<double, 4>> points;
+  int last_number = -1;  // Of the page's last trial; -1 when empty.
+};
+
 // The final result of a leased trial.
 struct TrialOutcome {
   v1::TrialState state = v1::TRIAL_SUCCEEDED;  // SUCCEEDED or FAILED.
@@ -195,11 +201,13 @@ class TrialStore {
   // In number order; `state` UNSPECIFIED = all.
   virtual absl::StatusOr<std::vector<v1::Trial>> ListTrials(
       int64_t search_id, v1::TrialState state) = 0;
-  // The objectives of every SUCCEEDED and CACHED trial of a search, in
-  // TrialObjectives order {1 - accuracy, flash, peak SRAM, MACs}, read from
-  // their columns only (compact: 32 bytes a trial).
-  virtual absl::StatusOr<std::vector<std::array<double, 4>>>
-  ListFinalObjectives(int64_t search_id) = 0;
+  // One page of the objectives of a search's SUCCEEDED and CACHED trials:
+  // those numbered above `after_number`, in number order, at most `limit`,
+  // in TrialObjectives order {1 - accuracy, flash, peak SRAM, MACs}, read
+  // from their columns only. A scan of the whole search page by page never
+  // holds it all in memory.
+  virtual absl::StatusOr<ObjectivePage> ListFinalObjectives(
+      int64_t search_id, int after_number, int limit) = 0;
   // The trained model of a trial (or of the trial it was cached from).
   // kFailedPrecondition when it has none.
   virtual absl::StatusOr<std::string> GetModel(int64_t trial_id) = 0;

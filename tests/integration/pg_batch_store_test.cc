@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "controller/scheduler.h"
 #include "controller/store/pg_leases.h"
 #include "controller/store/pg_rows.h"
 #include "tests/integration/pg_store_fixture.h"
@@ -397,9 +398,60 @@ TEST_F(PgBatchStoreTest, FinalObjectivesComeFromTheColumns) {
                     ->CompleteTrial(leased[0].trial.id(), worker, "l1",
                                     Succeeded(0.75), kNow, nullptr)
                     .status());
+  NAS_ASSERT_OK(store_
+                    ->CompleteTrial(leased[1].trial.id(), worker, "l2",
+                                    Succeeded(0.5), kNow, nullptr)
+                    .status());
   using Point = std::array<double, 4>;
-  EXPECT_THAT(store_->ListFinalObjectives(search),
-              HoldsValue(ElementsAre(Point{0.25, 1000, 0, 0})));
+  NAS_ASSERT_OK_AND_ASSIGN(ObjectivePage page,
+                           store_->ListFinalObjectives(search, -1, 10));
+  EXPECT_THAT(page.points,
+              ElementsAre(Point{0.25, 1000, 0, 0}, Point{0.5, 1000, 0, 0}));
+  EXPECT_EQ(page.last_number, leased[1].trial.number());
+  // Pages of one: the second starts after the first's number.
+  NAS_ASSERT_OK_AND_ASSIGN(page, store_->ListFinalObjectives(search, -1, 1));
+  EXPECT_THAT(page.points, ElementsAre(Point{0.25, 1000, 0, 0}));
+  NAS_ASSERT_OK_AND_ASSIGN(
+      page, store_->ListFinalObjectives(search, page.last_number, 1));
+  EXPECT_THAT(page.points, ElementsAre(Point{0.5, 1000, 0, 0}));
+  NAS_ASSERT_OK_AND_ASSIGN(
+      page, store_->ListFinalObjectives(search, page.last_number, 1));
+  EXPECT_THAT(page.points, IsEmpty());
+  EXPECT_EQ(page.last_number, -1);
+}
+
+TEST_F(PgBatchStoreTest, ParetoFrontSizeIsTheSameWhateverThePageSize) {
+  const int64_t search = NewSearch();
+  const int64_t worker = NewWorker("w", /*slots=*/8);
+  Queue(search, {"a", "b", "c", "d", "e", "f", "g"});
+  NAS_ASSERT_OK_AND_ASSIGN(
+      std::vector<LeasedTrial> leased,
+      store_->LeaseTrials(worker, {"0", "1", "2", "3", "4", "5", "6"}, kNow,
+                          kNow));
+  ASSERT_EQ(leased.size(), 7u);
+  // (accuracy, flash): the front is 0.9@4000, 0.8@2000, 0.6@1000; the
+  // others are dominated, or failed (not counted).
+  const std::vector<std::pair<double, int64_t>> results = {
+      {0.6, 1000}, {0.5, 3000}, {0.9, 4000}, {0.8, 2000},
+      {0.7, 2500}, {0.55, 1500}, {0.95, 500}};
+  for (size_t i = 0; i < results.size(); ++i) {
+    TrialOutcome outcome = Succeeded(results[i].first);
+    outcome.metrics.set_flash_bytes(results[i].second);
+    if (i == 6) {  // Would dominate everything, but failed.
+      outcome.state = v1::TRIAL_FAILED;
+      outcome.failure_reason = "out of memory";
+    }
+    NAS_ASSERT_OK(store_
+                      ->CompleteTrial(leased[i].trial.id(), worker,
+                                      leased[i].lease_id, outcome, kNow,
+                                      nullptr)
+                      .status());
+  }
+  for (int page_size : {1, 2, 3, 100}) {
+    EXPECT_THAT(ParetoFrontSize(store_.get(), search, page_size),
+                HoldsValue(3))
+        << "pages of " << page_size;
+  }
 }
 
 }  // namespace
