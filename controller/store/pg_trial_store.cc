@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
@@ -595,7 +596,6 @@ struct PgTrialStore::LeaseRequest {
 absl::StatusOr<std::vector<LeasedTrial>> PgTrialStore::LeaseTrials(
     int64_t worker_id, const std::vector<std::string>& lease_ids,
     absl::Time now, absl::Time expires) {
-  NAS_RETURN_IF_ERROR(LoadPendingIndex(now));
   LeaseRequest request;
   request.claim = LeaseClaim{worker_id, {}, lease_ids, now, expires};
   request.wanted = lease_ids.size();
@@ -604,14 +604,25 @@ absl::StatusOr<std::vector<LeasedTrial>> PgTrialStore::LeaseTrials(
 }
 
 void PgTrialStore::LeaseBatch(const std::vector<LeaseRequest*>& batch) {
+  // Read here, by the one thread that leases, so that no trial a batch has
+  // claimed and not yet leased can be read back into pending_ as PENDING.
+  const absl::Status loaded = LoadPendingIndex(batch.front()->claim.now);
+  if (!loaded.ok()) {
+    for (LeaseRequest* r : batch) r->result = loaded;
+    return;
+  }
   // Each call claims its trials from pending_ (oldest first, in call
   // order); the statement leases at most each worker's slots of them, and
-  // what it does not lease goes back.
+  // what it does not lease goes back. A trial is claimed by one call only.
   std::vector<LeaseClaim> claims;
   std::vector<int64_t> claimed;
+  absl::flat_hash_set<int64_t> taken;
   for (LeaseRequest* r : batch) {
     LeaseClaim& c = r->claim;
-    c.trial_ids = pending_.Take(r->wanted);
+    c.trial_ids.clear();
+    for (int64_t id : pending_.Take(r->wanted)) {
+      if (taken.insert(id).second) c.trial_ids.push_back(id);
+    }
     c.lease_ids.resize(c.trial_ids.size());
     claimed.insert(claimed.end(), c.trial_ids.begin(), c.trial_ids.end());
     claims.push_back(c);

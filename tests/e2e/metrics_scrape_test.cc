@@ -100,7 +100,11 @@ TEST_F(MetricsScrapeTest, ValuesMoveAsARealSearchGoes) {
   spec.policy = "qlearning";
   spec.max_trials = kMaxTrials;
   spec.epochs = 4;
-  spec.latency_runs = 5;
+  // Long enough a trial (the latency measurement) that scrapes every
+  // 200 ms and the scheduler's rounds see the slot busy: with 5 runs a
+  // trial took ~0.2 s on an idle machine and the whole search could pass
+  // between two rounds (seen in a fresh-clone run).
+  spec.latency_runs = 3000;
   spec.policy_options =
       "qlearning: {epsilon_schedule: [{epsilon: 1.0, models: 3}, "
       "{epsilon: 0.5, models: 100}], replay_per_model: 8}\n";
