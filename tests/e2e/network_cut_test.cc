@@ -92,6 +92,12 @@ TEST_F(NetworkCutTest, WorkerCutOffShortlyKeepsItsTrialAndLongerLosesIt) {
   FaultSpec spec;
   spec.name = "network-cut";
   spec.max_trials = 36;
+  // Trials of ~1 s (the latency measurement, at its limit), so that a
+  // trial found under 300 ms old is still running when the link goes down:
+  // with 0.1 s trials on an idle machine the report could reach the
+  // controller just before the long cut, and the trial was never handed on
+  // (seen in a fresh-clone run).
+  spec.latency_runs = 10000;
   NAS_ASSERT_OK_AND_ASSIGN(v1::Search search, Submit(FaultSpecYaml(spec)));
 
   // A cut shorter than the lease TTL: the trial stays with its worker.
