@@ -3,11 +3,9 @@
 // whose name holds markup, the real nasctl binary following it with
 // `watch` through a pipe and writing the report, and headless Chromium
 // loading the page (ctest -L report).
-#include <signal.h>
 #include <stdlib.h>
 
 #include <fstream>
-#include <iostream>
 #include <string>
 #include <vector>
 
@@ -54,17 +52,8 @@ class ReportTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    for (pid_t pid : {worker_, controller_}) {
-      if (pid <= 0) continue;
-      kill(pid, SIGTERM);
-      if (WaitExit(pid, absl::Seconds(15)) < 0) kill(pid, SIGKILL);
-    }
-    if (HasFailure()) {
-      std::cerr << "--- controller log\n" << Slurp(dir_ + "/controller.log")
-                << "--- worker log\n" << Slurp(dir_ + "/worker.log");
-    }
-    std::string ignored;
-    RunCommand("rm -rf '" + dir_ + "'", &ignored);
+    TearDownProcesses({worker_, controller_}, dir_,
+                      {"controller.log", "worker.log"}, HasFailure());
   }
 
   // The nasctl binary against the controller; its exit status, and its

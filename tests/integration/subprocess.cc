@@ -2,11 +2,14 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <iterator>
 
 #include "absl/time/clock.h"
@@ -73,6 +76,24 @@ int FreeTcpPort() {
   }
   close(fd);
   return port;
+}
+
+void TearDownProcesses(const std::vector<pid_t>& pids, const std::string& dir,
+                       const std::vector<std::string>& logs, bool failed) {
+  for (pid_t pid : pids) {
+    if (pid <= 0) continue;
+    kill(pid, SIGTERM);
+    if (WaitExit(pid, absl::Seconds(15)) < 0) {
+      kill(pid, SIGKILL);
+      WaitExit(pid, absl::Seconds(5));
+    }
+  }
+  if (failed) {
+    for (const std::string& log : logs) {
+      std::cerr << "--- " << log << "\n" << Slurp(dir + "/" + log);
+    }
+  }
+  if (!dir.empty()) std::filesystem::remove_all(dir);
 }
 
 }  // namespace nas::testing

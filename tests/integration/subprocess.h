@@ -29,6 +29,13 @@ int ReadPort(const std::string& path, absl::Duration timeout);
 // The whole file ("" when missing).
 std::string Slurp(const std::string& path);
 
+// A test's processes and scratch folder, torn down: each process still
+// running stopped (SIGTERM, then SIGKILL after 15 s), the logs in `dir`
+// named by `logs` written to stderr when `failed` (for the test's output),
+// then `dir` removed.
+void TearDownProcesses(const std::vector<pid_t>& pids, const std::string& dir,
+                       const std::vector<std::string>& logs, bool failed);
+
 // A loopback TCP port that was free a moment ago (bound to port 0, then
 // closed), for a server that must come back on the same port.
 int FreeTcpPort();

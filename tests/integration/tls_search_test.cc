@@ -3,12 +3,10 @@
 // with its client certificate (mutual TLS) and trains a tiny ECG5000 search,
 // submitted and read back with the bearer token, the last read through the
 // real nasctl binary.
-#include <signal.h>
 #include <stdlib.h>
 
 #include <chrono>
 #include <functional>
-#include <iostream>
 #include <string>
 #include <vector>
 
@@ -56,17 +54,8 @@ class TlsSearchTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    for (pid_t pid : {worker_, controller_}) {
-      if (pid <= 0) continue;
-      kill(pid, SIGTERM);
-      if (WaitExit(pid, absl::Seconds(15)) < 0) kill(pid, SIGKILL);
-    }
-    if (HasFailure()) {
-      std::cerr << "--- controller log\n" << Slurp(dir_ + "/controller.log")
-                << "--- worker log\n" << Slurp(dir_ + "/worker.log");
-    }
-    std::string ignored;
-    RunCommand("rm -rf '" + dir_ + "'", &ignored);
+    TearDownProcesses({worker_, controller_}, dir_,
+                      {"controller.log", "worker.log"}, HasFailure());
   }
 
   v1::Search Call(const std::function<grpc::Status(grpc::ClientContext*, v1::Search*)>& rpc) {
