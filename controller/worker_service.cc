@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/logging.h"
 #include "common/status_macros.h"
 #include "controller/rpc_util.h"
 
@@ -104,12 +105,24 @@ grpc::ServerUnaryReactor* WorkerServiceImpl::ReportTrial(
     if (!request->has_result()) {
       return absl::InvalidArgumentError("result is required");
     }
+    NAS_RETURN_IF_ERROR(CheckSlots("lease_next", request->lease_next(), 0));
     NAS_ASSIGN_OR_RETURN(
         ReportAck ack,
         dispatcher_->Report(request->worker_id(), request->lease_id(),
                             request->trial_id(), request->result()));
     reply->set_accepted(ack.accepted);
     reply->set_detail(std::move(ack.detail));
+    if (request->lease_next() == 0) return absl::OkStatus();
+    // The result is committed: a failure to lease now must not fail the
+    // call, or the worker would report again (and be told it is a duplicate).
+    absl::StatusOr<std::vector<v1::TrialTask>> tasks =
+        dispatcher_->Lease(request->worker_id(), request->lease_next());
+    if (!tasks.ok()) {
+      LOG(WARNING) << "worker " << request->worker_id()
+                   << ": leasing after its report failed: " << tasks.status();
+      return absl::OkStatus();
+    }
+    for (v1::TrialTask& task : *tasks) *reply->add_tasks() = std::move(task);
     return absl::OkStatus();
   });
 }

@@ -52,8 +52,11 @@ v1::ReportTrialRequest BuildReport(const v1::TrialTask& task,
 
 }  // namespace
 
-// One running trial. `task` and `thread` are fixed after StartSlot; the
-// atomics are written by the slot thread and read by the heartbeat thread.
+// One slot running trials, one after another while each report brings the
+// next task. `task` and `started` are written by the slot thread under mu_
+// (NextTask), so that thread may read them without it; `thread` is fixed
+// after StartSlot. The atomics are written by the slot thread and read by
+// the heartbeat thread.
 struct WorkerLoop::Slot {
   v1::TrialTask task;
   std::atomic<bool> stop{false};
@@ -114,6 +117,7 @@ absl::Status WorkerLoop::EnsureRegistered(int64_t stale_id, absl::Duration grace
     absl::StatusOr<v1::RegisterWorkerResponse> reply = client_->RegisterWorker(request);
     if (reply.ok()) {
       absl::MutexLock lock(&mu_);
+      last_contact_ = absl::Now();
       worker_id_ = reply->worker_id();
       if (reply->heartbeat_interval_ms() > 0) {
         heartbeat_interval_ = absl::Milliseconds(reply->heartbeat_interval_ms());
@@ -205,6 +209,7 @@ bool WorkerLoop::LeaseOnce() {
   }
   if (!leases_ok_) LOG(INFO) << "LeaseTrial reaches the controller again";
   leases_ok_ = true;
+  Contacted();
   for (const v1::TrialTask& task : reply->tasks()) StartSlot(task);
   if (reply->tasks().empty()) SleepUnlessShutdown(options_.idle_poll);
   return true;
@@ -223,10 +228,14 @@ void WorkerLoop::StartSlot(const v1::TrialTask& task) {
   slots_.emplace(task.lease_id(), std::move(slot));
   last_busy_ = absl::Now();
   metrics_->SlotTaken();
-  LOG(INFO) << "trial " << task.trial_id() << " (search " << task.search_id()
-            << ", attempt " << task.attempt() << ") leased as " << task.lease_id();
+  LogLeased(task);
   // Created under mu_, so FinishSlot (which takes mu_) sees `thread` set.
   raw->thread = std::thread(&WorkerLoop::RunSlot, this, raw);
+}
+
+void WorkerLoop::LogLeased(const v1::TrialTask& task) {
+  LOG(INFO) << "trial " << task.trial_id() << " (search " << task.search_id()
+            << ", attempt " << task.attempt() << ") leased as " << task.lease_id();
 }
 
 void WorkerLoop::RunSlot(Slot* slot) {
@@ -236,35 +245,71 @@ void WorkerLoop::RunSlot(Slot* slot) {
     slot->epoch.store(epoch, std::memory_order_relaxed);
     slot->loss.store(loss, std::memory_order_relaxed);
   };
-  const absl::StatusOr<TrialOutcome> outcome = runner_(slot->task, control);
-  Report(slot, outcome);
+  while (true) {
+    const absl::StatusOr<TrialOutcome> outcome = runner_(slot->task, control);
+    std::vector<v1::TrialTask> next = Report(slot, outcome);
+    if (next.empty() || !NextTask(slot, next.front())) break;
+    for (size_t i = 1; i < next.size(); ++i) StartSlot(next[i]);
+  }
   FinishSlot(slot);
 }
 
-void WorkerLoop::Report(Slot* slot, const absl::StatusOr<TrialOutcome>& outcome) {
+std::vector<v1::TrialTask> WorkerLoop::Report(
+    Slot* slot, const absl::StatusOr<TrialOutcome>& outcome) {
   const v1::TrialTask& task = slot->task;
   const double seconds = absl::ToDoubleSeconds(absl::Now() - slot->started);
   if (outcome.ok() && outcome->kind == TrialOutcome::Kind::kCancelled) {
     LOG(INFO) << "trial " << task.trial_id() << " stopped: " << outcome->failure_reason;
     metrics_->TrialCancelled();
-    return;  // Cancelled or abandoned: the controller owns the trial's fate.
+    return {};  // Cancelled or abandoned: the controller owns the trial's fate.
   }
   v1::ReportTrialRequest request = BuildReport(task, outcome);
+  {
+    absl::MutexLock lock(&mu_);
+    if (!shutdown_) request.set_lease_next(1);  // This slot's next trial.
+  }
   if (request.result().has_metrics()) {
     metrics_->TrialSucceeded(seconds, request.result().metrics().samples_per_second());
   } else {
     metrics_->TrialFailed(seconds);
   }
   absl::StatusOr<v1::ReportTrialResponse> reply = DeliverReport(&request);
-  if (reply.ok()) {
-    LOG(INFO) << "trial " << task.trial_id() << " reported"
-              << (reply->accepted() ? "" : "; not accepted: " + reply->detail());
-    absl::MutexLock lock(&mu_);
-    ++reports_answered_;
-  } else {
+  if (!reply.ok()) {
     LOG(ERROR) << "report of trial " << task.trial_id() << " given up: " << reply.status()
                << "; its lease will expire and the trial be handed out again";
+    return {};
   }
+  LOG(INFO) << "trial " << task.trial_id() << " reported"
+            << (reply->accepted() ? "" : "; not accepted: " + reply->detail());
+  {
+    absl::MutexLock lock(&mu_);
+    ++reports_answered_;
+  }
+  return {reply->tasks().begin(), reply->tasks().end()};
+}
+
+bool WorkerLoop::NextTask(Slot* slot, const v1::TrialTask& task) {
+  absl::MutexLock lock(&mu_);
+  if (shutdown_ || slots_.contains(task.lease_id())) {
+    // Drain may already have stopped this slot; the lease expires on the
+    // controller and the trial is handed out again.
+    LOG(WARNING) << "trial " << task.trial_id() << " (lease " << task.lease_id()
+                 << ") not started: "
+                 << (shutdown_ ? "shutting down" : "lease already running");
+    return false;
+  }
+  auto it = slots_.find(slot->task.lease_id());
+  std::unique_ptr<Slot> owned = std::move(it->second);
+  slots_.erase(it);
+  slot->task = task;
+  slot->started = absl::Now();
+  slot->stop.store(false);
+  slot->epoch.store(0, std::memory_order_relaxed);
+  slot->loss.store(0, std::memory_order_relaxed);
+  slots_.emplace(task.lease_id(), std::move(owned));
+  last_busy_ = slot->started;
+  LogLeased(task);
+  return true;
 }
 
 absl::StatusOr<v1::ReportTrialResponse> WorkerLoop::DeliverReport(
@@ -274,7 +319,10 @@ absl::StatusOr<v1::ReportTrialResponse> WorkerLoop::DeliverReport(
   while (true) {
     request->set_worker_id(worker_id());
     absl::StatusOr<v1::ReportTrialResponse> reply = client_->ReportTrial(*request);
-    if (reply.ok()) return reply;
+    if (reply.ok()) {
+      Contacted();
+      return reply;
+    }
     // NOT_FOUND: maybe a restarted controller that forgot this worker; one
     // re-registration, then it means the trial itself is unknown.
     const bool register_again = absl::IsNotFound(reply.status()) && !registered_again;
@@ -323,16 +371,28 @@ void WorkerLoop::HeartbeatLoop() {
   }
 }
 
+void WorkerLoop::Contacted() {
+  absl::MutexLock lock(&mu_);
+  last_contact_ = absl::Now();
+}
+
 void WorkerLoop::HeartbeatOnce() {
   v1::HeartbeatRequest request;
   {
     absl::MutexLock lock(&mu_);
     request.set_worker_id(worker_id_);
+    const absl::Time now = absl::Now();
     for (const auto& [lease_id, slot] : slots_) {
+      // A lease younger than one interval has its full TTL still ahead.
+      if (now - slot->started < heartbeat_interval_) continue;
       v1::LeaseProgress* progress = request.add_leases();
       progress->set_lease_id(lease_id);
       progress->set_epoch(slot->epoch.load(std::memory_order_relaxed));
       progress->set_loss(slot->loss.load(std::memory_order_relaxed));
+    }
+    // Nothing to extend, and the controller saw this worker alive lately.
+    if (request.leases().empty() && now - last_contact_ < heartbeat_interval_) {
+      return;
     }
   }
   absl::StatusOr<v1::HeartbeatResponse> reply = client_->Heartbeat(request);
@@ -352,6 +412,7 @@ void WorkerLoop::HeartbeatOnce() {
     return;
   }
   absl::MutexLock lock(&mu_);
+  last_contact_ = absl::Now();
   for (const v1::LeaseVerdict& verdict : reply->verdicts()) {
     auto it = slots_.find(verdict.lease_id());
     if (verdict.keep_going() || it == slots_.end()) continue;

@@ -56,7 +56,8 @@ struct WorkerLoopOptions {
 };
 
 // The worker's client loop: registers, leases trials for its free slots,
-// runs each on its own slot thread, heart-beats progress, stops a trial when
+// runs each on its own slot thread (which goes on with the next task that
+// the controller answers its report with), heart-beats progress, stops a trial when
 // the controller's verdict says so, and reports every finished trial until
 // the controller answers (a transient error never loses a result). A
 // controller that no longer knows the worker id (NOT_FOUND, e.g. after its
@@ -102,9 +103,17 @@ class WorkerLoop {
   // One lease round; false after an RPC failure (the caller backs off).
   bool LeaseOnce();
   void StartSlot(const v1::TrialTask& task);
+  static void LogLeased(const v1::TrialTask& task);
+  // Runs the slot's trial, and the next ones its reports bring.
   void RunSlot(Slot* slot);
-  // Reports a finished trial (not a cancelled one) and counts its outcome.
-  void Report(Slot* slot, const absl::StatusOr<TrialOutcome>& outcome);
+  // Reports a finished trial (not a cancelled one) and counts its outcome;
+  // unless shutting down, the report asks for this slot's next task.
+  // Returns the tasks the controller leased with its answer.
+  std::vector<v1::TrialTask> Report(Slot* slot,
+                                    const absl::StatusOr<TrialOutcome>& outcome);
+  // Makes `task` the slot's trial, re-keying it by the new lease; false
+  // (the task is left to expire) when shutting down.
+  bool NextTask(Slot* slot, const v1::TrialTask& task);
   // Sends the report until the controller answers, with backoff on transient
   // errors and one re-registration on NOT_FOUND. Errors: the controller's
   // refusal, or kCancelled when giving up at shutdown (report_grace).
@@ -112,7 +121,15 @@ class WorkerLoop {
   void FinishSlot(Slot* slot);
   void JoinFinishedThreads();
   void HeartbeatLoop();
+  // Extends the leases held for at least one heartbeat interval (younger
+  // ones were granted with a whole TTL) and learns their verdicts. Skipped
+  // when no lease needs it and another call reached the controller within
+  // the interval: so a worker whose trials are shorter than the interval
+  // (a load test) costs the controller no heartbeats, while a stopped
+  // trial is still noticed within two intervals of its lease.
   void HeartbeatOnce();
+  // Notes a call the controller answered (it saw this worker alive).
+  void Contacted();
   // Waits for (or stops) the running trials after shutdown.
   void Drain();
   // Sleeps up to `duration`; returns early (true) when shutdown is requested.
@@ -137,6 +154,7 @@ class WorkerLoop {
   // Slot threads that finished and wait to be joined.
   std::vector<std::thread> finished_threads_ ABSL_GUARDED_BY(mu_);
   absl::Time last_busy_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_contact_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   int64_t reports_answered_ ABSL_GUARDED_BY(mu_) = 0;
   // Whether the last call succeeded, for logging changes only. Each is
   // touched by one thread: the Run() thread and the heartbeat thread.

@@ -167,12 +167,13 @@ absl::StatusOr<v1::HeartbeatResponse> ControllerFixture::Heartbeat(
 
 absl::StatusOr<v1::ReportTrialResponse> ControllerFixture::Report(
     int64_t worker_id, const v1::TrialTask& task,
-    const v1::TrialResult& result) {
+    const v1::TrialResult& result, int lease_next) {
   v1::ReportTrialRequest request;
   request.set_worker_id(worker_id);
   request.set_lease_id(task.lease_id());
   request.set_trial_id(task.trial_id());
   *request.mutable_result() = result;
+  request.set_lease_next(lease_next);
   v1::ReportTrialResponse reply;
   grpc::Status status = worker_->ReportTrial(Context().get(), request, &reply);
   return Result(status, reply);

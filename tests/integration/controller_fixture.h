@@ -54,9 +54,11 @@ class ControllerFixture : public ::testing::Test {
                          absl::Duration timeout = absl::Seconds(20));
   absl::StatusOr<v1::HeartbeatResponse> Heartbeat(
       int64_t worker_id, const std::vector<std::string>& lease_ids);
+  // `lease_next`: tasks to lease with the answer.
   absl::StatusOr<v1::ReportTrialResponse> Report(int64_t worker_id,
                                                  const v1::TrialTask& task,
-                                                 const v1::TrialResult& result);
+                                                 const v1::TrialResult& result,
+                                                 int lease_next = 0);
 
   // Acts as a worker with `slots` slots until the search ends: leases, and
   // reports `result(task)` for every task. Returns the ended search.

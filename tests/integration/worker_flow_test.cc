@@ -68,6 +68,49 @@ TEST_F(WorkerFlowTest, LeaseHeartbeatReportIsCommitted) {
   EXPECT_EQ(row[4].as<size_t>(), ModelBytes(task.trial_id()).size());
 }
 
+TEST_F(WorkerFlowTest, ReportAnswersWithTheNextTasks) {
+  EcgSpecOptions options;
+  options.max_trials = 6;
+  NAS_ASSERT_OK_AND_ASSIGN(v1::Search search, Submit(EcgSpecYaml(options)));
+  const int64_t worker = RegisterWorker("w-1", 3);
+  const v1::TrialTask first = LeaseOne(worker);
+  const std::string pending = absl::StrCat(
+      "SELECT COUNT(*) FROM trials WHERE state = 1 AND search_id = ", search.id());
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  while (Count(pending) < 3 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_GE(Count(pending), 3);
+
+  NAS_ASSERT_OK_AND_ASSIGN(v1::ReportTrialResponse ack,
+                           Report(worker, first, Plausible(first, 0.8), 2));
+  EXPECT_TRUE(ack.accepted()) << ack.detail();
+  ASSERT_THAT(ack.tasks(), SizeIs(2));
+  for (const v1::TrialTask& task : ack.tasks()) {
+    EXPECT_NE(task.trial_id(), first.trial_id());
+    EXPECT_THAT(task.lease_id(), MatchesRegex("[0-9a-f]{32}"));
+    EXPECT_EQ(task.dataset().num_classes(), 5);  // A whole task.
+    EXPECT_EQ(Count(absl::StrCat("SELECT COUNT(*) FROM trials WHERE state = 2 "
+                                 "AND worker_id = ", worker, " AND lease_id = '",
+                                 task.lease_id(), "' AND id = ", task.trial_id())),
+              1);
+  }
+  EXPECT_NE(ack.tasks(0).trial_id(), ack.tasks(1).trial_id());
+  // Not accepted (a duplicate) still leases; its tasks run like any other.
+  NAS_ASSERT_OK_AND_ASSIGN(v1::ReportTrialResponse again,
+                           Report(worker, first, Plausible(first, 0.3), 1));
+  EXPECT_FALSE(again.accepted());
+  ASSERT_THAT(again.tasks(), SizeIs(1));
+  NAS_ASSERT_OK_AND_ASSIGN(
+      v1::ReportTrialResponse last,
+      Report(worker, again.tasks(0), Plausible(again.tasks(0), 0.6)));
+  EXPECT_TRUE(last.accepted()) << last.detail();
+  EXPECT_THAT(last.tasks(), SizeIs(0));  // lease_next 0: none.
+  EXPECT_EQ(Count(absl::StrCat("SELECT COUNT(*) FROM trials WHERE state = 3 "
+                               "AND search_id = ", search.id())),
+            2);
+}
+
 TEST_F(WorkerFlowTest, DuplicateReportIsRefusedAndChangesNothing) {
   NAS_ASSERT_OK(Submit(EcgSpecYaml()).status());
   const int64_t worker = RegisterWorker("w-1", 1);

@@ -1,5 +1,7 @@
 #include "tests/worker/fake_worker_service.h"
 
+#include <algorithm>
+
 #include "common/logging.h"
 
 namespace nas::worker::testing {
@@ -73,8 +75,7 @@ grpc::Status FakeWorkerService::LeaseTrial(grpc::ServerContext*,
     return grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown worker");
   }
   for (int i = 0; i < request->free_slots() && !queue_.empty(); ++i) {
-    *response->add_tasks() = queue_.front();
-    queue_.pop_front();
+    HandOut(response->add_tasks());
   }
   return grpc::Status::OK;
 }
@@ -86,8 +87,14 @@ grpc::Status FakeWorkerService::Heartbeat(grpc::ServerContext*,
   if (!KnownWorker(request->worker_id())) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown worker");
   }
+  const absl::Time now = absl::Now();
   for (const v1::LeaseProgress& progress : request->leases()) {
     ++leases_in_heartbeats_;
+    auto handed_out = handed_out_.find(progress.lease_id());
+    if (handed_out != handed_out_.end()) {
+      youngest_lease_in_heartbeats_ =
+          std::min(youngest_lease_in_heartbeats_, now - handed_out->second);
+    }
     if (progress.epoch() >= 1) progressed_leases_.insert(progress.lease_id());
     v1::LeaseVerdict* verdict = response->add_verdicts();
     verdict->set_lease_id(progress.lease_id());
@@ -110,7 +117,27 @@ grpc::Status FakeWorkerService::ReportTrial(grpc::ServerContext*,
   }
   reports_.push_back(*request);
   response->set_accepted(true);
+  for (int i = 0; i < request->lease_next() && !queue_.empty(); ++i) {
+    HandOut(response->add_tasks());
+    ++tasks_with_reports_;
+  }
   return grpc::Status::OK;
+}
+
+void FakeWorkerService::HandOut(v1::TrialTask* task) {
+  *task = queue_.front();
+  queue_.pop_front();
+  handed_out_[task->lease_id()] = absl::Now();
+}
+
+absl::Duration FakeWorkerService::youngest_lease_in_heartbeats() const {
+  absl::MutexLock lock(&mu_);
+  return youngest_lease_in_heartbeats_;
+}
+
+int FakeWorkerService::tasks_with_reports() const {
+  absl::MutexLock lock(&mu_);
+  return tasks_with_reports_;
 }
 
 int FakeControllerServer::Start(int port) {

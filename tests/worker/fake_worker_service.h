@@ -7,15 +7,18 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/nas.grpc.pb.h"
 
 namespace nas::worker::testing {
 
 // An in-test WorkerService for unit-testing the worker's client loop: it
-// hands out queued tasks, records heartbeats and reports, and can refuse
+// hands out queued tasks (on LeaseTrial, and on ReportTrial as lease_next
+// asks), records heartbeats and reports, and can refuse
 // reports with UNAVAILABLE, stop leases through verdicts, or not know a
 // worker id (NOT_FOUND), as a restarted controller would. Not a controller:
 // no store, no scheduling. Thread-safe (gRPC calls it from its threads).
@@ -33,8 +36,13 @@ class FakeWorkerService final : public v1::WorkerService::Service {
 
   std::vector<v1::ReportTrialRequest> reports() const;
   int report_calls() const;
+  // Tasks handed out in ReportTrial answers (as asked by lease_next).
+  int tasks_with_reports() const;
   int registrations() const;
   int leases_in_heartbeats() const;  // LeaseProgress entries seen.
+  // The least age (since it was handed out) of a lease in a heartbeat;
+  // infinite when none came.
+  absl::Duration youngest_lease_in_heartbeats() const;
   // Blocks until a heartbeat carried progress (epoch >= 1, i.e. at least one
   // training step) for `lease_id`; false after `timeout`.
   bool WaitForProgress(const std::string& lease_id, absl::Duration timeout);
@@ -50,6 +58,8 @@ class FakeWorkerService final : public v1::WorkerService::Service {
 
  private:
   bool KnownWorker(int64_t id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Moves the queue's first task into `task`, noting when.
+  void HandOut(v1::TrialTask* task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
   int64_t next_worker_id_ ABSL_GUARDED_BY(mu_);
@@ -57,10 +67,14 @@ class FakeWorkerService final : public v1::WorkerService::Service {
   std::deque<v1::TrialTask> queue_ ABSL_GUARDED_BY(mu_);
   int failing_reports_ ABSL_GUARDED_BY(mu_) = 0;
   int report_calls_ ABSL_GUARDED_BY(mu_) = 0;
+  int tasks_with_reports_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_set<std::string> stopped_leases_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<std::string> progressed_leases_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::ReportTrialRequest> reports_ ABSL_GUARDED_BY(mu_);
   int leases_in_heartbeats_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_map<std::string, absl::Time> handed_out_ ABSL_GUARDED_BY(mu_);
+  absl::Duration youngest_lease_in_heartbeats_ ABSL_GUARDED_BY(mu_) =
+      absl::InfiniteDuration();
 };
 
 // A real gRPC server for a FakeWorkerService on 127.0.0.1. Start(0) picks a

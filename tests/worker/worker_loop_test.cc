@@ -125,6 +125,23 @@ TEST_F(WorkerLoopTest, RunsLeasedTrialsInSlotsAndReportsEach) {
   EXPECT_EQ(CounterValue(registry_, "tinynas_worker_trials_total", "failed"), 2);
 }
 
+TEST_F(WorkerLoopTest, GoesOnWithTheTaskItsReportBrings) {
+  for (int id = 1; id <= 4; ++id) service_.AddTask(EcgTask(id, 1));
+  auto loop = MakeLoop(1, absl::Milliseconds(300));
+  NAS_ASSERT_OK(loop->Run());
+  const std::vector<v1::ReportTrialRequest> reports = service_.reports();
+  ASSERT_EQ(reports.size(), 4u);
+  for (size_t i = 0; i < reports.size(); ++i) {
+    EXPECT_EQ(reports[i].trial_id(), static_cast<int64_t>(i + 1));
+    EXPECT_EQ(reports[i].lease_id(), "lease-" + std::to_string(i + 1));
+    EXPECT_EQ(reports[i].lease_next(), 1);  // One slot: its next trial.
+    EXPECT_TRUE(reports[i].result().has_metrics()) << reports[i].result().failure_reason();
+  }
+  // The first task came by LeaseTrial, the other three with the reports.
+  EXPECT_EQ(service_.tasks_with_reports(), 3);
+  EXPECT_EQ(CounterValue(registry_, "tinynas_worker_trials_total", "succeeded"), 4);
+}
+
 TEST_F(WorkerLoopTest, KeepsTheResultUntilTheReportIsAccepted) {
   service_.AddTask(EcgTask(1, 1));
   service_.FailReports(3);
@@ -169,6 +186,18 @@ TEST_F(WorkerLoopTest, VerdictStopsTheTrialWithoutAReport) {
   EXPECT_GE(service_.leases_in_heartbeats(), 1);
   EXPECT_TRUE(service_.reports().empty());
   EXPECT_EQ(CounterValue(registry_, "tinynas_worker_trials_total", "cancelled"), 1);
+}
+
+TEST_F(WorkerLoopTest, HeartbeatsCarryOnlyLeasesOlderThanAnInterval) {
+  // The fake's interval is 50 ms; each trial lasts ~0.5 s an epoch, so
+  // every lease is old enough for several heartbeats before it ends.
+  for (int id = 1; id <= 3; ++id) service_.AddTask(LongTask(id, 1));
+  auto loop = MakeLoop(1, absl::Milliseconds(300));
+  NAS_ASSERT_OK(loop->Run());
+  ASSERT_EQ(service_.reports().size(), 3u);
+  EXPECT_GE(service_.leases_in_heartbeats(), 3);
+  // Measured from the hand-out, which precedes the worker's own clock.
+  EXPECT_GE(service_.youngest_lease_in_heartbeats(), absl::Milliseconds(50));
 }
 
 TEST_F(WorkerLoopTest, ShutdownAbandonsRunningTrialsAndReturns) {
