@@ -14,7 +14,9 @@ LeaseGrants LeaseClaimedIn(pqxx::transaction_base& txn,
   nlohmann::json workers = nlohmann::json::array();
   nlohmann::json rows = nlohmann::json::array();
   for (const LeaseClaim& c : claims) {
-    workers.push_back({{"w", c.worker_id}, {"seen", Ms(c.now)}});
+    workers.push_back({{"w", c.worker_id},
+                       {"seen", Ms(c.now)},
+                       {"stale", Ms(c.now - SeenResolution(c.now, c.expires))}});
     for (size_t i = 0; i < c.trial_ids.size(); ++i) {
       rows.push_back({{"w", c.worker_id},
                       {"id", c.trial_ids[i]},
@@ -30,12 +32,15 @@ LeaseGrants LeaseClaimedIn(pqxx::transaction_base& txn,
   const pqxx::result result = txn.exec_params(
       absl::StrCat(R"sql(
 WITH req AS (
-  SELECT r.w, MAX(r.seen) AS seen FROM jsonb_to_recordset($1::jsonb)
-    AS r(w BIGINT, seen BIGINT) GROUP BY r.w),
+  SELECT r.w, MAX(r.seen) AS seen, MAX(r.stale) AS stale
+  FROM jsonb_to_recordset($1::jsonb) AS r(w BIGINT, seen BIGINT, stale BIGINT)
+  GROUP BY r.w),
 w AS (
-  UPDATE workers SET last_seen_ms = GREATEST(workers.last_seen_ms, req.seen)
-  FROM req WHERE workers.id = req.w RETURNING workers.id, workers.name,
-    workers.slots),
+  SELECT workers.id, workers.name, workers.slots FROM workers
+  JOIN req ON workers.id = req.w),
+seen AS (
+  UPDATE workers SET last_seen_ms = req.seen FROM req
+  WHERE workers.id = req.w AND workers.last_seen_ms < req.stale),
 picked AS (
   SELECT c.w, c.id, c.lease, c.seen, c.exp, w.name FROM (
     SELECT c.*, row_number() OVER (PARTITION BY c.w ORDER BY c.id) AS rank

@@ -41,8 +41,16 @@ struct LeaseGrants {
   absl::flat_hash_map<int64_t, LeasedTrial> leased;
 };
 
+// How stale a worker's last_seen_ms may be before a call writes it again:
+// an eighth of the lease TTL (`expires - now`), far below the three TTLs
+// after which a worker counts as gone. Writing it on every call made a busy
+// fleet update each worker row several times a second.
+inline absl::Duration SeenResolution(absl::Time now, absl::Time expires) {
+  return (expires - now) / 8;
+}
+
 // Leases the claimed trials in one statement: every claiming worker marked
-// as seen, and each worker's lowest claimed trials up to its registered
+// as seen (when its last_seen_ms is older than SeenResolution), and each worker's lowest claimed trials up to its registered
 // slots leased to it if still PENDING and of a RUNNING search.
 LeaseGrants LeaseClaimedIn(pqxx::transaction_base& txn,
                            const std::vector<LeaseClaim>& claims);

@@ -26,10 +26,16 @@ absl::flat_hash_set<std::string> LockAndFindTaken(
       "keys",
       json);
   absl::flat_hash_set<std::string> taken;
+  // Index probes for the keys (`= ANY` of an array): written as EXISTS per
+  // key, the planner chose hashed subplans, reading all of result_cache and
+  // every in-flight entry of trials for each batch, a cost that grew with
+  // the search.
   for (const pqxx::row& r : txn.exec_params(R"sql(
-SELECT k FROM jsonb_array_elements_text($1::jsonb) AS k
-WHERE EXISTS (SELECT 1 FROM result_cache c WHERE c.cache_key = k)
-   OR EXISTS (SELECT 1 FROM trials t WHERE t.cache_key = k AND t.state IN (1, 2)))sql",
+WITH keys AS (SELECT ARRAY(SELECT jsonb_array_elements_text($1::jsonb)) AS a)
+SELECT c.cache_key FROM result_cache c, keys WHERE c.cache_key = ANY(keys.a)
+UNION
+SELECT t.cache_key FROM trials t, keys
+WHERE t.cache_key = ANY(keys.a) AND t.state IN (1, 2))sql",
                                             json)) {
     taken.insert(r[0].as<std::string>());
   }

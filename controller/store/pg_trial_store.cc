@@ -11,7 +11,6 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
@@ -587,8 +586,7 @@ bool PgTrialStore::MayHaveQueuedTrials(absl::Time now) {
 // A worker's lease call waiting in the group commit of leases; `result` is
 // written by the committing thread.
 struct PgTrialStore::LeaseRequest {
-  LeaseClaim claim;
-  size_t wanted = 0;  // Lease ids given.
+  LeaseClaim claim;  // Its lease ids as given; LeaseBatch fills the trials.
   absl::StatusOr<std::vector<LeasedTrial>> result =
       absl::UnknownError("not leased");
 };
@@ -598,7 +596,6 @@ absl::StatusOr<std::vector<LeasedTrial>> PgTrialStore::LeaseTrials(
     absl::Time now, absl::Time expires) {
   LeaseRequest request;
   request.claim = LeaseClaim{worker_id, {}, lease_ids, now, expires};
-  request.wanted = lease_ids.size();
   leases_.Submit(&request);
   return std::move(request.result);
 }
@@ -613,16 +610,13 @@ void PgTrialStore::LeaseBatch(const std::vector<LeaseRequest*>& batch) {
   }
   // Each call claims its trials from pending_ (oldest first, in call
   // order); the statement leases at most each worker's slots of them, and
-  // what it does not lease goes back. A trial is claimed by one call only.
+  // what it does not lease goes back. Take removes what it returns, so a
+  // trial is claimed by one call only.
   std::vector<LeaseClaim> claims;
   std::vector<int64_t> claimed;
-  absl::flat_hash_set<int64_t> taken;
   for (LeaseRequest* r : batch) {
     LeaseClaim& c = r->claim;
-    c.trial_ids.clear();
-    for (int64_t id : pending_.Take(r->wanted)) {
-      if (taken.insert(id).second) c.trial_ids.push_back(id);
-    }
+    c.trial_ids = pending_.Take(c.lease_ids.size());
     c.lease_ids.resize(c.trial_ids.size());
     claimed.insert(claimed.end(), c.trial_ids.begin(), c.trial_ids.end());
     claims.push_back(c);
@@ -675,8 +669,9 @@ absl::StatusOr<std::vector<LeaseStatus>> PgTrialStore::Heartbeat(
       [&](pqxx::transaction_base& txn) -> absl::StatusOr<Statuses> {
         const pqxx::result r = txn.exec_params(
             R"sql(
-WITH w AS (
-  UPDATE workers SET last_seen_ms = $3 WHERE id = $2 RETURNING id),
+WITH w AS (SELECT id FROM workers WHERE id = $2),
+seen AS (
+  UPDATE workers SET last_seen_ms = $3 WHERE id = $2 AND last_seen_ms < $5),
 held AS (
   SELECT t.id, s.state AS search_state FROM trials t
     JOIN searches s ON s.id = t.search_id
@@ -695,7 +690,7 @@ SELECT l.lease_id, l.verdict FROM w LEFT JOIN (
   SELECT lease_id, 1 AS verdict FROM kept
   UNION ALL SELECT lease_id, 2 FROM cancelled) l ON true)sql",
             nlohmann::json(lease_ids).dump(), worker_id, Ms(now),
-            Ms(expires));
+            Ms(expires), Ms(now - SeenResolution(now, expires)));
         if (r.empty()) {
           return absl::NotFoundError(absl::StrCat(
               "worker ", worker_id, " is not registered; register first"));

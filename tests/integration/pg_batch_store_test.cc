@@ -309,7 +309,7 @@ TEST_F(PgBatchStoreTest, OneStatementLeasesForSeveralWorkersWithinTheirSlots) {
   const std::vector<LeaseClaim> claims = {
       {one_slot, {ids[1], ids[3], ids[4]}, {"o1", "o2", "o3"}, kNow, expires},
       {987654, {ids[5]}, {"u1"}, kNow, expires},
-      {two_slots, {ids[2]}, {"t1"}, kNow + absl::Seconds(1), expires},
+      {two_slots, {ids[2]}, {"t1"}, kNow + absl::Seconds(10), expires},
   };
   pqxx::connection conn(uri_);
   pqxx::work txn(conn);
@@ -330,9 +330,14 @@ TEST_F(PgBatchStoreTest, OneStatementLeasesForSeveralWorkersWithinTheirSlots) {
                                "AND id IN (",
                                ids[3], ",", ids[4], ",", ids[5], ")")),
             3);
+  // Seen at kNow (registered): written again only once older than
+  // SeenResolution, here 2.5 s for "two" (TTL 20 s), 3.75 s for "one".
   EXPECT_EQ(Count(absl::StrCat("SELECT last_seen_ms FROM workers WHERE id = ",
                                two_slots)),
-            Ms(kNow + absl::Seconds(1)));
+            Ms(kNow + absl::Seconds(10)));
+  EXPECT_EQ(Count(absl::StrCat("SELECT last_seen_ms FROM workers WHERE id = ",
+                               one_slot)),
+            Ms(kNow));
   ExpectCountersMatchTheTrials(search);
 }
 

@@ -12,6 +12,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "controller/store/pg_rows.h"
 #include "controller/store/pg_schema.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -33,11 +34,11 @@ using ::testing::Not;
 
 TEST_F(PgTrialStoreTest, MigrationsApplyOnceAndAreIdempotent) {
   NAS_ASSERT_OK_AND_ASSIGN(int version, store_->SchemaVersion());
-  EXPECT_EQ(version, 4);
+  EXPECT_EQ(version, 5);
   NAS_EXPECT_OK(store_->Migrate());
   NAS_ASSERT_OK_AND_ASSIGN(auto second, PgTrialStore::Create(uri_));
   NAS_EXPECT_OK(second->Migrate());
-  EXPECT_EQ(Count("SELECT COUNT(*) FROM schema_migrations"), 4);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM schema_migrations"), 5);
   {  // A newer controller migrated this database: refuse to run on it.
     pqxx::connection conn(uri_);
     pqxx::work txn(conn);
@@ -69,7 +70,7 @@ TEST(PgTrialStoreMigrationTest, ConcurrentControllersMigrateOnce) {
   pqxx::connection conn(uri);
   pqxx::work txn(conn);
   EXPECT_EQ(txn.exec1("SELECT COUNT(*) FROM schema_migrations")[0].as<int>(),
-            4);
+            static_cast<int>(SchemaMigrations().size()));
 }
 
 TEST(PgTrialStoreMigrationTest, CountersSurviveTheMoveToTheirOwnTable) {
@@ -310,6 +311,26 @@ TEST_F(PgTrialStoreTest, LeaseHeartbeatAndReportAreHeldToTheLease) {
   EXPECT_DOUBLE_EQ(record.search.best_accuracy(), 0.9);
   EXPECT_EQ(record.search.trials_done(), 1);
   EXPECT_DOUBLE_EQ(record.mean_trial_seconds, 12);
+}
+
+TEST_F(PgTrialStoreTest, HeartbeatWritesLastSeenOnlyWhenStale) {
+  const int64_t worker = NewWorker("w1");  // Seen at kNow.
+  const std::string seen =
+      absl::StrCat("SELECT last_seen_ms FROM workers WHERE id = ", worker);
+  const absl::Duration ttl = absl::Seconds(30);  // Resolution 3.75 s.
+  NAS_ASSERT_OK(store_->Heartbeat(worker, {}, kNow + absl::Seconds(3),
+                                  kNow + absl::Seconds(3) + ttl)
+                    .status());
+  EXPECT_EQ(Count(seen), Ms(kNow));
+  NAS_ASSERT_OK(store_->Heartbeat(worker, {}, kNow + absl::Seconds(4),
+                                  kNow + absl::Seconds(4) + ttl)
+                    .status());
+  EXPECT_EQ(Count(seen), Ms(kNow + absl::Seconds(4)));
+  // Never moved back by a call that carries an older time.
+  NAS_ASSERT_OK(store_->Heartbeat(worker, {}, kNow, kNow + ttl).status());
+  EXPECT_EQ(Count(seen), Ms(kNow + absl::Seconds(4)));
+  EXPECT_THAT(store_->Heartbeat(worker + 100, {}, kNow, kNow + ttl),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("register")));
 }
 
 TEST_F(PgTrialStoreTest, ANetworkIsNeverQueuedTwiceOrAfterItsResult) {
