@@ -13,15 +13,13 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "common/datasets.h"
+#include "common/main_init.h"
 #include "common/logging.h"
 #include "controller/auth.h"
 #include "controller/clock.h"
@@ -158,19 +156,10 @@ absl::StatusOr<std::optional<nas::controller::TlsServerOptions>> TlsFromFlags() 
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "nas-controller --db=postgresql:///tinynas?host=/path/sock "
-      "[--listen=0.0.0.0:50051]");
-  // --help lists this file's flags (Abseil's default looks for a file named
-  // after the binary); --helpfull adds the libraries' own.
-  absl::FlagsUsageConfig usage;
-  usage.contains_help_flags = [](absl::string_view path) {
-    return absl::EndsWith(path, "controller/main.cc");
-  };
-  usage.contains_helpshort_flags = usage.contains_help_flags;
-  absl::SetFlagsUsageConfig(usage);
-  absl::ParseCommandLine(argc, argv);
-  nas::InitLogging(argv[0]);
+  nas::InitMain(argc, argv,
+                  "nas-controller --db=postgresql:///tinynas?host=/path/sock "
+                  "[--listen=0.0.0.0:50051]",
+                  "controller/main.cc");
 
   // SIGINT/SIGTERM are taken by sigwait below; every thread inherits the mask.
   sigset_t signals;

@@ -4,9 +4,8 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/time/time.h"
+#include "common/main_init.h"
 #include "common/logging.h"
 #include "worker/run_worker.h"
 
@@ -38,9 +37,10 @@ ABSL_FLAG(int, load_test_workers, 0,
           "workers, each registered as <name>-<i>, in this process");
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("Trains tinynas candidates leased from a controller");
-  absl::ParseCommandLine(argc, argv);
-  nas::InitLogging(argv[0]);
+  nas::InitMain(argc, argv,
+                  "nas-worker --controller=HOST:PORT: trains tinynas candidates "
+                  "leased from a controller",
+                  "worker/main.cc");
   nas::worker::WorkerConfig config;
   config.controller = absl::GetFlag(FLAGS_controller);
   config.slots = absl::GetFlag(FLAGS_slots);

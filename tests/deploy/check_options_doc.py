@@ -4,7 +4,7 @@ binary accepts (its --helpfull, less Abseil's own flags; nasctl's --help)
 has a row (`| `--flag` ...`) in that binary's section of the document, every command nasctl's
 usage lists has a row there, and (for the Abseil binaries, whose --helpfull
 is complete) every flag the section's tables document is one the binary
-accepts.
+accepts, and the binary's short --help lists the same flags as --helpfull.
 
   tests/deploy/check_options_doc.py docs/options.md NAME=BINARY ...
 
@@ -21,6 +21,18 @@ def run(binary, flag):
                           timeout=30).stdout
 
 
+def project_flags(text):
+    """Flags under Abseil's "  Flags from FILE:" headings, Abseil's own
+    files (--flagfile, ...) left out."""
+    flags = set()
+    for section in re.split(r"^  Flags from ", text, flags=re.MULTILINE)[1:]:
+        path = section.partition(":")[0]
+        if not path.startswith("./absl/"):
+            flags |= set(re.findall(r"^\s+--([a-z0-9_]+) \(", section,
+                                    re.MULTILINE))
+    return flags
+
+
 def help_flags(binary):
     """The flags the binary accepts, the commands its usage lists, and whether
     the flags are all of them (Abseil's --helpfull is; nasctl's usage text
@@ -30,14 +42,12 @@ def help_flags(binary):
     complete = "Flags from" in text
     if "Flags from" in text:
         # Abseil: "  Flags from worker/main.cc:" then "    --name (help); ...".
-        # Only the project's files: Abseil's own flags (--flagfile, ...) are
-        # the library's.
-        flags = set()
-        for section in re.split(r"^  Flags from ", text, flags=re.MULTILINE)[1:]:
-            path = section.partition(":")[0]
-            if not path.startswith("./absl/"):
-                flags |= set(re.findall(r"^\s+--([a-z0-9_]+) \(", section,
-                                        re.MULTILINE))
+        flags = project_flags(text)
+        short = project_flags(run(binary, "--help"))
+        if short != flags:
+            sys.exit(f"check_options_doc: {binary} --help lists "
+                     f"{sorted(short) or 'no flags'}, --helpfull "
+                     f"{sorted(flags)}")
     else:
         # nasctl's own usage text: options and "  nasctl COMMAND ..." lines.
         text = run(binary, "--help")
