@@ -73,9 +73,12 @@ def prefill(conn, search_id, count):
     # A search that grew to this size trial by trial would have been
     # vacuumed by autovacuum all along; a bulk load leaves that work (visibility
     # map, hint bits, statistics) to be done inside the measured window.
+    # Likewise the checkpoint: the bulk load's WAL would otherwise be
+    # written out by a checkpoint in the middle of the measured window.
     with conn.cursor() as cur:
         cur.execute("VACUUM (ANALYZE) trials")
         cur.execute("VACUUM (ANALYZE) result_cache")
+        cur.execute("CHECKPOINT")
 
 
 def prefill_chunk(conn, source, search_id, start, end, total):
@@ -168,6 +171,8 @@ def run_round(args):
         print(f"driver: pre-filled search {search_id} with {args.prefill} trials "
               f"in {time.monotonic() - started:.1f} s", file=sys.stderr)
     time.sleep(args.warmup)
+    if args.pg_stats:
+        scalar(conn, "SELECT 1 FROM pg_stat_statements_reset()")
     stored0 = scalar(conn, "SELECT count(*) FROM trials WHERE search_id = %s", search_id)
     done0, t0 = scalar(conn, WORKER_DONE, search_id), time.monotonic()
     samples, peak_rss = [], 0
@@ -181,6 +186,8 @@ def run_round(args):
             samples.append((time.monotonic() - t0, mem["VmRSS"]))
             peak_rss = max(peak_rss, mem["VmHWM"])
     done1, t1 = scalar(conn, WORKER_DONE, search_id), time.monotonic()
+    if args.pg_stats:
+        write_pg_stats(conn, f"{args.pg_stats}-{args.name}.txt", done1 - done0)
     stored1 = scalar(conn, "SELECT count(*) FROM trials WHERE search_id = %s", search_id)
     state = scalar(conn, "SELECT state FROM searches WHERE id = %s", search_id)
     nasctl(args.nasctl, "cancel", str(search_id))
@@ -206,6 +213,26 @@ def run_round(args):
                 f.write(f"{t:.1f}\t{kb}\n")
     append(args.results, result)
     print(json.dumps(result), file=sys.stderr)
+
+
+def write_pg_stats(conn, path, trials):
+    """The window's statements by total time, per trial committed."""
+    with conn.cursor() as cur:
+        cur.execute("""
+            SELECT calls, total_exec_time + total_plan_time, rows,
+              shared_blks_hit, shared_blks_read,
+              left(regexp_replace(query, '\\s+', ' ', 'g'), 100)
+            FROM pg_stat_statements
+            ORDER BY total_exec_time + total_plan_time DESC LIMIT 25""")
+        rows = cur.fetchall()
+    with open(path, "w") as f:
+        f.write(f"{trials} trials committed in the window\n")
+        f.write("calls/trial  ms/trial  rows/call  blks_hit/call  blks_read/call  query\n")
+        for calls, ms, nrows, hit, read, query in rows:
+            n = max(trials, 1)
+            c = max(calls, 1)
+            f.write(f"{calls / n:11.3f}  {ms / n:8.4f}  {nrows / c:9.1f}  "
+                    f"{hit / c:13.1f}  {read / c:14.1f}  {query}\n")
 
 
 def append(path, result):
@@ -317,6 +344,8 @@ def main():
     r.add_argument("--prefill", type=int, default=0)
     r.add_argument("--controller_pid", type=int, default=0)
     r.add_argument("--rss_samples", default="/dev/null")
+    r.add_argument("--pg_stats", default="",
+                   help="write pg_stat_statements of the window to PREFIX-NAME.txt")
     r.add_argument("--results", required=True)
     o = sub.add_parser("optuna")
     o.add_argument("--url", required=True, help="SQLAlchemy URL of the Optuna database")

@@ -39,6 +39,10 @@
 #   BENCH_RSS_SECONDS   window of growth-100k, memory sampled (default 60)
 #   BENCH_GROWTH=0      skip the growth and memory rounds (a quick rate check)
 #   BENCH_CONTROLLER_FLAGS  extra nas-controller flags (e.g. for profiling)
+#   BENCH_PG_STATS=1    load pg_stat_statements and write, for every tinynas
+#                       round, the statements' costs over its window to
+#                       $BENCH_OUT/pg-stats-ROUND.txt (a diagnostic: the
+#                       extension costs some throughput)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -77,6 +81,13 @@ results=$out/results.jsonl
 rm -f "$results" "$out"/*.log
 stack_start_pg "$out/pg"
 sock="$out/pg/sock"
+pg_stats_flags=()
+if [[ -n ${BENCH_PG_STATS:-} ]]; then
+  echo "shared_preload_libraries = 'pg_stat_statements'" >>"$out/pg/data/postgresql.conf"
+  scripts/pg_cluster.sh stop "$out/pg" && scripts/pg_cluster.sh start "$out/pg" >/dev/null
+  psql "$stack_db_uri" -Atqc "CREATE EXTENSION pg_stat_statements" >/dev/null
+  pg_stats_flags=(--pg_stats "$out/pg-stats")
+fi
 pg_user=$(id -u)
 [[ $pg_user == 0 ]] && pg_user=postgres || pg_user=$(id -un)
 psql "$stack_db_uri" -Atqc "CREATE DATABASE optuna" >/dev/null
@@ -113,7 +124,8 @@ round() {  # NAME WORKERS [driver flags...]
   echo "controller_throughput: round $name, $n simulated workers" >&2
   stack_run_bg "$python" "$here/driver.py" round --name "$name" --workers "$n" \
     --nasctl "$nasctl_bin" --spec "$here/search.yaml" --db "$stack_db_uri" \
-    --warmup "$warmup" --window "$window" --results "$results" "$@"
+    --warmup "$warmup" --window "$window" --results "$results" \
+    ${pg_stats_flags[@]+"${pg_stats_flags[@]}"} "$@"
 }
 
 load_pid=""
