@@ -127,7 +127,7 @@ absl::Status Scheduler::Tick() {
   const int free_slots = std::max(0, slots.total - slots.busy);
   int pending = 0;
   for (int64_t id : ids) {
-    absl::Status status = PlanRunningSearch(id, now, free_slots, &pending);
+    absl::Status status = PlanRunningSearch(id, now, slots, &pending);
     if (!status.ok()) LOG(WARNING) << "search " << id << ": " << status;
   }
   metrics_->SetQueue(pending, slots.busy, free_slots);
@@ -180,9 +180,17 @@ absl::Status Scheduler::ExpireLeases(absl::Time now) {
 }
 
 absl::Status Scheduler::PlanRunningSearch(int64_t search_id, absl::Time now,
-                                          int free_slots, int* pending) {
+                                          const SlotCounts& slots,
+                                          int* pending) {
   NAS_ASSIGN_OR_RETURN(SearchRecord record, store_->GetSearch(search_id));
-  const SearchPlan plan = PlanSearch(record, now, free_slots);
+  // A search whose context cannot be loaded still gets planned (it may have
+  // to end); Propose reports the error.
+  absl::StatusOr<std::shared_ptr<SearchContext>> context =
+      contexts_->Get(search_id);
+  const bool learns = !context.ok() || (*context)->learns_from_results();
+  const SearchPlan plan =
+      PlanSearch(record, now, std::max(0, slots.total - slots.busy),
+                 QueueBuffer(learns, slots.total));
   if (plan.cancel_pending) {
     NAS_ASSIGN_OR_RETURN(int cancelled,
                          store_->CancelPendingTrials(search_id, now));

@@ -73,7 +73,7 @@ class Scheduler {
 
   absl::Status ExpireLeases(absl::Time now);
   absl::Status PlanRunningSearch(int64_t search_id, absl::Time now,
-                                 int free_slots, int* pending)
+                                 const SlotCounts& slots, int* pending)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(tick_mu_);
   // Counts the fate of one candidate towards a round.
   using Tally = std::function<void(Fate)>;

@@ -51,8 +51,13 @@ bool NonNegative(double v) { return std::isfinite(v) && v >= 0; }
 
 }  // namespace
 
+int QueueBuffer(bool learns_from_results, int total_slots) {
+  return learns_from_results ? kQueueBuffer
+                             : std::max(kUnlearnedQueueBuffer, total_slots);
+}
+
 SearchPlan PlanSearch(const SearchRecord& record, absl::Time now,
-                      int free_slots) {
+                      int free_slots, int queue_buffer) {
   SearchPlan plan;
   const v1::Search& s = record.search;
   bool time_up = false;
@@ -61,7 +66,7 @@ SearchPlan PlanSearch(const SearchRecord& record, absl::Time now,
     const int consumed =
         s.trials_pending() + s.trials_running() + s.trials_done();
     const int wanted = std::max(
-        0, std::max(0, free_slots) + kQueueBuffer - s.trials_pending());
+        0, std::max(0, free_slots) + queue_buffer - s.trials_pending());
     plan.proposals = std::min(s.trials_total() - consumed, wanted);
     return plan;
   }

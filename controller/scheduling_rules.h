@@ -21,6 +21,16 @@ namespace nas::controller {
 // for work right after finishing one finds some.
 inline constexpr int kQueueBuffer = 2;
 
+// The least buffer of a search whose policy does not learn from results.
+inline constexpr int kUnlearnedQueueBuffer = 8;
+
+// The buffer a search keeps: kQueueBuffer for a policy that learns from
+// results (its proposals should see the latest ones), else one trial per
+// worker slot (`total_slots`, at least kUnlearnedQueueBuffer): every report
+// asks for the reporting slot's next task at once, before the scheduler has
+// refilled the queue, and an empty answer costs the worker a poll interval.
+int QueueBuffer(bool learns_from_results, int total_slots);
+
 // Limits on what a client may submit.
 inline constexpr int kMaxSearchNameLength = 200;
 inline constexpr int kMaxSeedArchitectures = 100;
@@ -42,10 +52,10 @@ struct SearchPlan {
 // in a row were infeasible; it ends when, in addition, nothing is running or
 // queued (queued trials are cancelled when the time is up). It ends
 // SUCCEEDED when some trial succeeded (or was cached), else FAILED. Until
-// then it keeps `free_slots` + kQueueBuffer trials PENDING, never beyond
+// then it keeps `free_slots` + `queue_buffer` trials PENDING, never beyond
 // budget.max_trials.
 SearchPlan PlanSearch(const SearchRecord& record, absl::Time now,
-                      int free_slots);
+                      int free_slots, int queue_buffer = kQueueBuffer);
 
 // Seconds until a RUNNING search is expected to end: the remaining trials in
 // waves of `slots` (at least 1) at the mean trial duration, capped by the

@@ -55,6 +55,21 @@ TEST(PlanSearchTest, FillsQueueToFreeSlotsPlusBuffer) {
   EXPECT_FALSE(plan.cancel_pending);
 }
 
+TEST(PlanSearchTest, KeepsTheBufferItIsGiven) {
+  SearchPlan plan = PlanSearch(Record(100, Counts{3, 0, 0, 0, 0, 0}), kStart,
+                               /*free_slots=*/2, /*queue_buffer=*/8);
+  EXPECT_EQ(plan.proposals, 2 + 8 - 3);
+}
+
+TEST(QueueBufferTest, OneTrialASlotUnlessThePolicyLearns) {
+  EXPECT_EQ(QueueBuffer(/*learns_from_results=*/true, 64), kQueueBuffer);
+  EXPECT_EQ(QueueBuffer(/*learns_from_results=*/false, 64), 64);
+  EXPECT_EQ(QueueBuffer(/*learns_from_results=*/false, 1),
+            kUnlearnedQueueBuffer);
+  EXPECT_EQ(QueueBuffer(/*learns_from_results=*/false, 0),
+            kUnlearnedQueueBuffer);
+}
+
 TEST(PlanSearchTest, CountsQueuedTrialsAgainstTheTarget) {
   SearchPlan plan =
       PlanSearch(Record(100, Counts{3, 0, 0, 0, 0, 0}), kStart, 2);
