@@ -53,7 +53,7 @@ bool NonNegative(double v) { return std::isfinite(v) && v >= 0; }
 
 int QueueBuffer(bool learns_from_results, int total_slots) {
   return learns_from_results ? kQueueBuffer
-                             : std::max(kUnlearnedQueueBuffer, total_slots);
+                             : std::max(kUnlearnedQueueBuffer, 2 * total_slots);
 }
 
 SearchPlan PlanSearch(const SearchRecord& record, absl::Time now,

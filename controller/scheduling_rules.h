@@ -25,10 +25,12 @@ inline constexpr int kQueueBuffer = 2;
 inline constexpr int kUnlearnedQueueBuffer = 8;
 
 // The buffer a search keeps: kQueueBuffer for a policy that learns from
-// results (its proposals should see the latest ones), else one trial per
-// worker slot (`total_slots`, at least kUnlearnedQueueBuffer): every report
-// asks for the reporting slot's next task at once, before the scheduler has
-// refilled the queue, and an empty answer costs the worker a poll interval.
+// results (its proposals should see the latest ones), else two trials per
+// worker slot (`total_slots`; at least kUnlearnedQueueBuffer). Every report
+// asks for the reporting slot's next task at once, and reports arrive in
+// group-committed batches of up to every slot: the queue must still hold a
+// task for each report of the batch that comes while the scheduler is
+// refilling after the one before.
 int QueueBuffer(bool learns_from_results, int total_slots);
 
 // Limits on what a client may submit.

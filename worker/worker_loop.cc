@@ -16,22 +16,8 @@ bool IsTransient(const absl::Status& status) {
          absl::IsAborted(status);
 }
 
-// Exponential backoff: initial, 2*initial, ... capped at max.
-class Backoff {
- public:
-  Backoff(absl::Duration initial, absl::Duration max)
-      : initial_(initial), max_(max), next_(initial) {}
-  absl::Duration Next() {
-    const absl::Duration current = next_;
-    next_ = std::min(next_ * 2, max_);
-    return current;
-  }
-  void Reset() { next_ = initial_; }
-
- private:
-  const absl::Duration initial_, max_;
-  absl::Duration next_;
-};
+// The first wait after a lease that found nothing.
+constexpr absl::Duration kFirstEmptyWait = absl::Milliseconds(10);
 
 v1::ReportTrialRequest BuildReport(const v1::TrialTask& task,
                                    const absl::StatusOr<TrialOutcome>& outcome) {
@@ -72,7 +58,9 @@ WorkerLoop::WorkerLoop(ControllerClient* client, TrialRunner runner,
       runner_(std::move(runner)),
       metrics_(metrics),
       options_(std::move(options)),
-      heartbeat_interval_(options_.default_heartbeat) {}
+      heartbeat_interval_(options_.default_heartbeat),
+      empty_backoff_(std::min(options_.idle_poll, kFirstEmptyWait),
+                     options_.idle_poll) {}
 
 WorkerLoop::~WorkerLoop() = default;
 
@@ -211,7 +199,13 @@ bool WorkerLoop::LeaseOnce() {
   leases_ok_ = true;
   Contacted();
   for (const v1::TrialTask& task : reply->tasks()) StartSlot(task);
-  if (reply->tasks().empty()) SleepUnlessShutdown(options_.idle_poll);
+  if (reply->tasks().empty()) {
+    // Soon again at first (the scheduler may be refilling the queue), then
+    // every idle_poll.
+    SleepUnlessShutdown(empty_backoff_.Next());
+  } else {
+    empty_backoff_.Reset();
+  }
   return true;
 }
 

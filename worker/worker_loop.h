@@ -1,6 +1,7 @@
 #ifndef NAS_WORKER_WORKER_LOOP_H_
 #define NAS_WORKER_WORKER_LOOP_H_
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -88,6 +89,22 @@ class WorkerLoop {
 
  private:
   struct Slot;
+  // Exponential backoff: initial, 2*initial, ... capped at max.
+  class Backoff {
+   public:
+    Backoff(absl::Duration initial, absl::Duration max)
+        : initial_(initial), max_(max), next_(initial) {}
+    absl::Duration Next() {
+      const absl::Duration current = next_;
+      next_ = std::min(next_ * 2, max_);
+      return current;
+    }
+    void Reset() { next_ = initial_; }
+
+   private:
+    const absl::Duration initial_, max_;
+    absl::Duration next_;
+  };
 
   // Blocks (retrying transient errors with backoff) until registered.
   // Registers only if the current id is still `stale_id`, so threads that
@@ -156,6 +173,8 @@ class WorkerLoop {
   absl::Time last_busy_ ABSL_GUARDED_BY(mu_);
   absl::Time last_contact_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   int64_t reports_answered_ ABSL_GUARDED_BY(mu_) = 0;
+  // Waits after leases that found nothing; the Run() thread's.
+  Backoff empty_backoff_;
   // Whether the last call succeeded, for logging changes only. Each is
   // touched by one thread: the Run() thread and the heartbeat thread.
   bool leases_ok_ = true;

@@ -61,9 +61,9 @@ TEST(PlanSearchTest, KeepsTheBufferItIsGiven) {
   EXPECT_EQ(plan.proposals, 2 + 8 - 3);
 }
 
-TEST(QueueBufferTest, OneTrialASlotUnlessThePolicyLearns) {
+TEST(QueueBufferTest, TwoTrialsASlotUnlessThePolicyLearns) {
   EXPECT_EQ(QueueBuffer(/*learns_from_results=*/true, 64), kQueueBuffer);
-  EXPECT_EQ(QueueBuffer(/*learns_from_results=*/false, 64), 64);
+  EXPECT_EQ(QueueBuffer(/*learns_from_results=*/false, 64), 128);
   EXPECT_EQ(QueueBuffer(/*learns_from_results=*/false, 1),
             kUnlearnedQueueBuffer);
   EXPECT_EQ(QueueBuffer(/*learns_from_results=*/false, 0),
