@@ -139,6 +139,8 @@ class ResumeTest : public ::testing::TestWithParam<std::string> {
       std::cerr << "--- controller log (tail)\n"
                 << Tail(Slurp(dir_ + "/controller.log"));
     }
+    std::string out;
+    EXPECT_EQ(RunCommand("rm -rf '" + dir_ + "'", &out), 0) << out;
   }
 
   static std::string Tail(const std::string& text) {
