@@ -48,8 +48,11 @@ def scalar(conn, sql, *args):
 
 def nasctl(binary, *args):
     # Plain text, as run.sh starts the controller (--insecure).
-    out = subprocess.run([binary, "--insecure", *args], check=True,
+    out = subprocess.run([binary, "--insecure", *args],
                          capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"driver: nasctl {' '.join(args)} failed ({out.returncode}): "
+                 f"{out.stderr.strip()}")
     return out.stdout
 
 

@@ -47,11 +47,14 @@ picked AS (
     FROM jsonb_to_recordset($2::jsonb)
       AS c(w BIGINT, id BIGINT, lease TEXT, seen BIGINT, exp BIGINT)) c
   JOIN w ON w.id = c.w WHERE c.rank <= w.slots),
+locked AS (
+  SELECT t.id FROM trials t JOIN picked p ON p.id = t.id
+  WHERE t.state = 1 ORDER BY t.id FOR UPDATE OF t),
 leased AS (
   UPDATE trials t SET state = 2, lease_id = p.lease, lease_expires_ms = p.exp,
     worker_id = p.w, worker = p.name, attempts = t.attempts + 1,
     started_ms = p.seen
-  FROM picked p
+  FROM picked p JOIN locked l ON l.id = p.id
   WHERE t.id = p.id AND t.state = 1 AND EXISTS (
     SELECT 1 FROM searches s WHERE s.id = t.search_id AND s.state = 2)
   RETURNING )sql",

@@ -267,12 +267,17 @@ absl::StatusOr<int64_t> PgTrialStore::ReserveProposals(int64_t search_id,
 }
 
 namespace {
+// The rows are locked in id order, as the lease statement locks them: two
+// statements that lock many of the same PENDING rows in different orders
+// deadlock (seen with a deep queue being cancelled while leases ran).
 int CancelPending(pqxx::transaction_base& txn, int64_t search_id,
                   absl::Time now, const std::string& reason) {
   return txn
       .exec_params(
-          "UPDATE trials SET state = 7, finished_ms = $2, failure_reason = $3 "
-          "WHERE search_id = $1 AND state = 1",
+          "UPDATE trials t SET state = 7, finished_ms = $2, failure_reason = $3 "
+          "FROM (SELECT id FROM trials WHERE search_id = $1 AND state = 1 "
+          "      ORDER BY id FOR UPDATE) p "
+          "WHERE t.id = p.id AND t.state = 1",
           search_id, Ms(now), reason)
       .affected_rows();
 }

@@ -2,6 +2,7 @@
 // its trial counters kept by a trigger, its queue memory and the light
 // reads, against a real PostgreSQL.
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -339,6 +340,45 @@ TEST_F(PgBatchStoreTest, OneStatementLeasesForSeveralWorkersWithinTheirSlots) {
                                one_slot)),
             Ms(kNow));
   ExpectCountersMatchTheTrials(search);
+}
+
+TEST_F(PgBatchStoreTest, CancellingADeepQueueWhileLeasingNeverDeadlocks) {
+  // The lease statement and the cancellation both lock many PENDING rows;
+  // locked in different orders they deadlocked (one of them ABORTED).
+  constexpr int kWorkers = 12;
+  std::vector<int64_t> workers;
+  for (int w = 0; w < kWorkers; ++w) {
+    workers.push_back(NewWorker(absl::StrCat("w", w), /*slots=*/32));
+  }
+  for (int round = 0; round < 6; ++round) {
+    const int64_t search = NewSearch();
+    std::vector<std::string> keys;
+    for (int i = 0; i < 800; ++i) keys.push_back(absl::StrCat(round, "-k", i));
+    Queue(search, keys);
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> threads;
+    for (int w = 0; w < kWorkers; ++w) {
+      threads.emplace_back([&, w] {
+        for (int call = 0; !stop.load(); ++call) {
+          std::vector<std::string> lease_ids;
+          for (int i = 0; i < 32; ++i) {
+            lease_ids.push_back(absl::StrCat(round, "-", w, "-", call, "-", i));
+          }
+          absl::StatusOr<std::vector<LeasedTrial>> got =
+              store_->LeaseTrials(workers[w], lease_ids, kNow, kNow);
+          EXPECT_THAT(got, IsOk());
+          if (got.ok() && got->empty()) break;  // Queue empty or cancelled.
+        }
+      });
+    }
+    absl::SleepFor(absl::Milliseconds(5 * round));
+    NAS_EXPECT_OK(store_->CancelSearch(search, kNow));
+    stop = true;
+    for (std::thread& t : threads) t.join();
+    EXPECT_EQ(Count(absl::StrCat("SELECT COUNT(*) FROM trials WHERE state = 1 "
+                                 "AND search_id = ", search)),
+              0);
+  }
 }
 
 TEST_F(PgBatchStoreTest, ConcurrentLeaseCallsNeverShareATrialOrPassTheSlots) {
