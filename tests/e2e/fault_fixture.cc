@@ -356,6 +356,22 @@ std::map<int64_t, int> FaultTest::LoggedReports(const std::string& kind) {
   return counts;
 }
 
+void FaultTest::WaitForReportAnswers(const std::vector<TrialRow>& trials) {
+  const absl::Time give_up = absl::Now() + absl::Seconds(15);
+  while (absl::Now() < give_up) {
+    const std::map<int64_t, int> accepted = LoggedReports("accepted");
+    const std::map<int64_t, int> duplicates = LoggedReports("duplicate");
+    const bool all_answered = std::all_of(
+        trials.begin(), trials.end(), [&](const TrialRow& t) {
+          return (t.state != v1::TRIAL_SUCCEEDED &&
+                  t.state != v1::TRIAL_FAILED) ||
+                 accepted.count(t.id) > 0 || duplicates.count(t.id) > 0;
+        });
+    if (all_answered) return;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+}
+
 void FaultTest::ExpectEveryTrialAccountedFor(int64_t search_id,
                                              const Accounting& a) {
   const v1::Search search = WaitForEnd(search_id, absl::Seconds(5));
@@ -363,6 +379,7 @@ void FaultTest::ExpectEveryTrialAccountedFor(int64_t search_id,
   EXPECT_EQ(search.trials_done(), a.max_trials);
 
   const std::vector<TrialRow> trials = Trials(search_id);
+  if (a.reports_logged) WaitForReportAnswers(trials);
   const std::map<int64_t, int> accepted = LoggedReports("accepted");
   const std::map<int64_t, int> duplicates = LoggedReports("duplicate");
   const std::map<int64_t, int> leased = LoggedReports("leased");

@@ -143,6 +143,12 @@ class FaultTest : public ::testing::Test {
   // per number, no network trained to success twice, each trained trial with
   // exactly one accepted result and its attempts counted.
   void ExpectEveryTrialAccountedFor(int64_t search_id, const Accounting& a);
+  // Waits (up to 15 s) until every trained trial's report has an answer in
+  // the workers' logs: the search can end while a worker still retries a
+  // report whose first attempt was committed by a controller killed before
+  // answering; the retry is then refused as a duplicate. Returns either way:
+  // the accounting asserts.
+  void WaitForReportAnswers(const std::vector<TrialRow>& trials);
 
   std::string dir_;
   std::string db_uri_;
