@@ -50,7 +50,8 @@ inline absl::Duration SeenResolution(absl::Time now, absl::Time expires) {
 }
 
 // Leases the claimed trials in one statement: every claiming worker marked
-// as seen (when its last_seen_ms is older than SeenResolution), and each worker's lowest claimed trials up to its registered
+// as seen (when its last_seen_ms is older than SeenResolution), and each
+// worker's lowest claimed trials up to its registered
 // slots leased to it if still PENDING and of a RUNNING search.
 LeaseGrants LeaseClaimedIn(pqxx::transaction_base& txn,
                            const std::vector<LeaseClaim>& claims);
