@@ -28,7 +28,13 @@ LeaseGrants LeaseClaimedIn(pqxx::transaction_base& txn,
   // One row per (registered worker, attempted trial): the leased trial's
   // columns and its lease (NULL when it was no longer PENDING or its search
   // no longer runs), then the worker and the attempted trial's id (NULL
-  // when the worker attempted none).
+  // when the worker attempted none). The attempted trials are locked by
+  // index probes (= ANY): as a join with `picked` the planner read the
+  // whole PENDING index, whose dead entries (every trial queued since the
+  // last vacuum) made that ~1,000 blocks a call. The running searches are
+  // read once (an InitPlan), not once a trial: as EXISTS it was planned as
+  // a bitmap scan of the searches by state for every leased trial, 100
+  // blocks each while the search rows' updates wait for a vacuum.
   const pqxx::result result = txn.exec_params(
       absl::StrCat(R"sql(
 WITH req AS (
@@ -48,15 +54,16 @@ picked AS (
       AS c(w BIGINT, id BIGINT, lease TEXT, seen BIGINT, exp BIGINT)) c
   JOIN w ON w.id = c.w WHERE c.rank <= w.slots),
 locked AS (
-  SELECT t.id FROM trials t JOIN picked p ON p.id = t.id
-  WHERE t.state = 1 ORDER BY t.id FOR UPDATE OF t),
+  SELECT t.id FROM trials t
+  WHERE t.id = ANY(ARRAY(SELECT id FROM picked)) AND t.state = 1
+  ORDER BY t.id FOR UPDATE OF t),
 leased AS (
   UPDATE trials t SET state = 2, lease_id = p.lease, lease_expires_ms = p.exp,
     worker_id = p.w, worker = p.name, attempts = t.attempts + 1,
     started_ms = p.seen
   FROM picked p JOIN locked l ON l.id = p.id
-  WHERE t.id = p.id AND t.state = 1 AND EXISTS (
-    SELECT 1 FROM searches s WHERE s.id = t.search_id AND s.state = 2)
+  WHERE t.id = p.id AND t.state = 1
+    AND t.search_id = ANY(ARRAY(SELECT id FROM searches WHERE state = 2))
   RETURNING )sql",
                    kTrialColumns, R"sql(, p.lease)
 SELECT leased.*, w.id, p.id FROM w

@@ -75,16 +75,10 @@ absl::StatusOr<std::vector<absl::StatusOr<v1::Trial>>> InsertPendingTrialsIn(
   nlohmann::json keys = nlohmann::json::array();
   for (const NewTrial& t : trials) keys.push_back(t.cache_key);
   const absl::flat_hash_set<std::string> taken = LockAndFindTaken(txn, keys);
-  int number = txn.exec_params1(
-                      "SELECT COALESCE(MAX(number) + 1, 0) FROM trials "
-                      "WHERE search_id = $1",
-                      search_id)[0]
-                   .as<int>();
-  // Which trial goes in under which number; a key twice in the batch is
-  // in flight the second time.
+  // Which trials go in; a key twice in the batch is in flight the second
+  // time.
   absl::flat_hash_set<std::string> queued;
-  absl::flat_hash_map<int, size_t> by_number;
-  nlohmann::json rows = nlohmann::json::array();
+  std::vector<size_t> inserted;
   for (size_t i = 0; i < trials.size(); ++i) {
     const NewTrial& t = trials[i];
     if (taken.contains(t.cache_key)) {
@@ -95,11 +89,22 @@ absl::StatusOr<std::vector<absl::StatusOr<v1::Trial>>> InsertPendingTrialsIn(
           absl::AlreadyExistsError("this network is already being trained"));
     } else {
       out.push_back(absl::UnknownError("not inserted"));
-      by_number[number] = i;
-      rows.push_back(TrialRow(t, number++, now));
+      inserted.push_back(i);
     }
   }
-  if (rows.empty()) return out;
+  if (inserted.empty()) return out;
+  int number = txn.exec_params1(
+                      "UPDATE searches SET infeasible_streak = 0, "
+                      "next_number = next_number + $2 WHERE id = $1 "
+                      "RETURNING next_number - $2",
+                      search_id, static_cast<int>(inserted.size()))[0]
+                   .as<int>();
+  absl::flat_hash_map<int, size_t> by_number;
+  nlohmann::json rows = nlohmann::json::array();
+  for (size_t i : inserted) {
+    by_number[number] = i;
+    rows.push_back(TrialRow(trials[i], number++, now));
+  }
   for (const pqxx::row& r : txn.exec_params(absl::StrCat(R"sql(
 INSERT INTO trials AS t (search_id, number, state, arch, arch_hash, cache_key,
   metrics, params, flash_bytes, peak_sram_bytes, macs, latency_ms_estimate,
@@ -118,8 +123,6 @@ RETURNING )sql",
     v1::Trial stored = TrialFromRow(r);
     out[by_number.at(stored.number())] = std::move(stored);
   }
-  txn.exec_params("UPDATE searches SET infeasible_streak = 0 WHERE id = $1",
-                  search_id);
   return out;
 }
 

@@ -333,6 +333,64 @@ ALTER TABLE workers SET (fillfactor = 50);
 ALTER TABLE trials SET (autovacuum_vacuum_scale_factor = 0,
                         autovacuum_vacuum_threshold = 20000);
 )sql"},
+    {6, "fewer index entries a trial", R"sql(
+-- A trial's row goes through three versions (PENDING, RUNNING, final), and
+-- none of its updates is HOT (state is indexed), so every version put an
+-- entry in every index whose predicate it met: 18 entries a trial, 14 of
+-- them dead once it is final, and every vacuum of trials scans every
+-- index whole, so the indexes over all trials made each vacuum cost more
+-- as the search grew. Indexes over all trials are now only the primary key
+-- and (search_id, number); the others hold only queued, running or
+-- observed rows: 12 entries a trial.
+--
+-- PENDING and RUNNING trials of a search (counted by every read of it,
+-- cancelled with it); final trials are listed along (search_id, number).
+DROP INDEX trials_search_state_idx;
+CREATE INDEX trials_search_queue_idx ON trials (search_id, state)
+  WHERE state IN (1, 2);
+-- Heartbeats find their leases among the worker's RUNNING trials, and the
+-- expiry pass reads every RUNNING trial (at most one a worker slot), so
+-- one index of RUNNING trials serves both.
+DROP INDEX trials_lease_id_idx;
+DROP INDEX trials_lease_expiry_idx;
+-- Only trials a learning policy observed have a sequence number.
+DROP INDEX trials_observed_seq_idx;
+CREATE UNIQUE INDEX trials_observed_seq_idx ON trials (search_id, observed_seq)
+  WHERE observed_seq IS NOT NULL;
+)sql"},
+    {7, "trial numbers from a counter", R"sql(
+-- A search's next trial number, kept in its row (which every insertion of
+-- trials locks anyway). Read as MAX(number) + 1 over its trials, it was
+-- planned, for a search newer than the table's statistics, as a scan of
+-- all the search's trials: 7,500 blocks a batch at 37,000 trials.
+ALTER TABLE searches ADD COLUMN next_number INTEGER NOT NULL DEFAULT 0;
+UPDATE searches s SET next_number = n.next
+FROM (SELECT search_id, MAX(number) + 1 AS next FROM trials
+      GROUP BY search_id) n
+WHERE s.id = n.search_id;
+)sql"},
+    {8, "search rows updated in place", R"sql(
+-- A running search's row is updated by every batch of candidates (its
+-- proposals, infeasible streak and next trial number), and it carries the
+-- whole spec. Packed several to a page, its new versions soon found no room
+-- on their page, so the updates stopped being HOT: every one added an
+-- entry to searches_state_idx, and a lookup of the running searches read
+-- a hundred pages until the next vacuum. Searches are few; a page each
+-- keeps room for the new versions.
+ALTER TABLE searches SET (fillfactor = 10);
+)sql"},
+    {9, "trial rows updated on their own page", R"sql(
+-- A trial's row is updated twice (leased, then final), and neither update
+-- is HOT (state is in the queue indexes' predicates). Packed full, a page
+-- had no room for the new versions, which went to whatever page the free
+-- space map offered: pages freed by vacuum anywhere in the table, so the
+-- writes of a larger table touched more distinct pages, each logged whole
+-- after a checkpoint. With room left on the page, the new versions stay
+-- beside the old, whose space the page's own pruning takes back. (A
+-- vacuum pass still reads most of the table: new trials also fill the
+-- space it freed in older pages.)
+ALTER TABLE trials SET (fillfactor = 70);
+)sql"},
 };
 
 }  // namespace

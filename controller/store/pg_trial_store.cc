@@ -40,7 +40,7 @@ std::optional<double> Measured(const NewTrial& t, double value) {
 // The counters of final trials and the best trial come from the search's
 // row of search_counters (kept by the triggers of schema migration 4);
 // PENDING and RUNNING trials are few and counted through
-// trials_search_state_idx. So reading a search costs the same whatever the
+// trials_search_queue_idx. So reading a search costs the same whatever the
 // number of its trials.
 constexpr char kSearchSelect[] = R"sql(
 SELECT s.id, s.name, s.state, s.spec, s.created_ms, s.started_ms,
@@ -390,15 +390,13 @@ absl::StatusOr<v1::Trial> PgTrialStore::InsertTrial(
         }
         const int number =
             txn.exec_params1(
-                   "SELECT COALESCE(MAX(number) + 1, 0) FROM trials "
-                   "WHERE search_id = $1",
-                   trial.search_id)[0]
+                   "UPDATE searches SET infeasible_streak = CASE WHEN $2 "
+                   "THEN infeasible_streak + 1 ELSE 0 END, "
+                   "next_number = next_number + 1 WHERE id = $1 "
+                   "RETURNING next_number - 1",
+                   trial.search_id, trial.state == v1::TRIAL_INFEASIBLE)[0]
                 .as<int>();
         v1::Trial stored = InsertTrialRow(txn, trial, number, now);
-        txn.exec_params(
-            "UPDATE searches SET infeasible_streak = CASE WHEN $2 "
-            "THEN infeasible_streak + 1 ELSE 0 END WHERE id = $1",
-            trial.search_id, trial.state == v1::TRIAL_INFEASIBLE);
         if (trial.state != v1::TRIAL_PENDING) {
           NAS_RETURN_IF_ERROR(ObserveFinalTrial(txn, stored, observe, now));
         }
