@@ -76,6 +76,11 @@ absl::StatusOr<int64_t> TrialDispatcher::RegisterWorker(
 
 absl::StatusOr<std::vector<v1::TrialTask>> TrialDispatcher::Lease(
     int64_t worker_id, int free_slots) {
+  return LeaseFor(worker_id, free_slots, "");
+}
+
+absl::StatusOr<std::vector<v1::TrialTask>> TrialDispatcher::LeaseFor(
+    int64_t worker_id, int free_slots, const std::string& chained_by) {
   // The store caps the leases at the worker's registered slots and refuses
   // an unknown worker, in the leasing transaction itself. An idle worker
   // seen lately that asks while the queue is empty costs it nothing.
@@ -91,7 +96,7 @@ absl::StatusOr<std::vector<v1::TrialTask>> TrialDispatcher::Lease(
       std::vector<LeasedTrial> leased,
       store_->LeaseTrials(worker_id, lease_ids, now, now + options_.lease_ttl));
   MarkSeen(worker_id, now);
-  RememberLeased(leased, now);
+  RememberLeased(leased, now, worker_id, chained_by);
   for (const LeasedTrial& l : leased) {
     absl::StatusOr<v1::TrialTask> task = MakeTask(l);
     if (!task.ok()) {  // The lease expires and the trial is handed out again.
@@ -149,15 +154,19 @@ absl::StatusOr<std::vector<v1::LeaseVerdict>> TrialDispatcher::Heartbeat(
 }
 
 void TrialDispatcher::RememberLeased(const std::vector<LeasedTrial>& leased,
-                                     absl::Time now) {
+                                     absl::Time now, int64_t worker_id,
+                                     const std::string& chained_by) {
   absl::MutexLock lock(&leased_mu_);
   for (const LeasedTrial& l : leased) {
-    v1::Trial& trial = leased_[l.trial.id()].trial;
-    trial.set_id(l.trial.id());
-    trial.set_search_id(l.trial.search_id());
-    trial.set_number(l.trial.number());
-    *trial.mutable_metrics() = l.trial.metrics();
-    leased_[l.trial.id()].leased = now;
+    LeasedInfo& info = leased_[l.trial.id()];
+    info.trial.set_id(l.trial.id());
+    info.trial.set_search_id(l.trial.search_id());
+    info.trial.set_number(l.trial.number());
+    *info.trial.mutable_metrics() = l.trial.metrics();
+    info.leased = now;
+    info.worker_id = worker_id;
+    info.lease_id = l.lease_id;
+    info.chained_by = chained_by;
   }
   const absl::Duration ttl = kLeaseMemoryTtls * options_.lease_ttl;
   if (now < pruned_ + ttl) return;
@@ -189,7 +198,7 @@ absl::StatusOr<v1::Trial> TrialDispatcher::ReportedTrial(int64_t trial_id) {
 
 absl::StatusOr<ReportAck> TrialDispatcher::Report(
     int64_t worker_id, const std::string& lease_id, int64_t trial_id,
-    const v1::TrialResult& result) {
+    const v1::TrialResult& result, int lease_next) {
   NAS_RETURN_IF_ERROR(ValidateTrialResult(result));
   NAS_ASSIGN_OR_RETURN(v1::Trial trial, ReportedTrial(trial_id));
   PendingReport pending;
@@ -210,7 +219,8 @@ absl::StatusOr<ReportAck> TrialDispatcher::Report(
   if (!done.accepted) {
     LOG(INFO) << "report for trial " << trial_id << " from worker " << worker_id
               << " not accepted: " << done.detail;
-    return ReportAck{false, done.detail};
+    return ReportAck{false, done.detail,
+                     NextTasks(worker_id, lease_id, lease_next, false)};
   }
   {
     absl::MutexLock lock(&leased_mu_);
@@ -225,7 +235,63 @@ absl::StatusOr<ReportAck> TrialDispatcher::Report(
     listener_->OnSearchChanged(trial.search_id(), trial_id);
   }
   wake_scheduler_();
-  return ReportAck{true, "result recorded"};
+  return ReportAck{true, "result recorded",
+                   NextTasks(worker_id, lease_id, lease_next, true)};
+}
+
+std::vector<v1::TrialTask> TrialDispatcher::NextTasks(
+    int64_t worker_id, const std::string& reported, int lease_next,
+    bool accepted) {
+  if (lease_next <= 0) return {};
+  absl::StatusOr<std::vector<v1::TrialTask>> tasks =
+      std::vector<v1::TrialTask>();
+  if (!accepted) tasks = LeasedBefore(worker_id, reported, lease_next);
+  if (tasks.ok() && tasks->empty()) {
+    tasks = LeaseFor(worker_id, lease_next, reported);
+  }
+  if (!tasks.ok()) {
+    LOG(WARNING) << "worker " << worker_id
+                 << ": leasing after its report failed: " << tasks.status();
+    return {};
+  }
+  return *std::move(tasks);
+}
+
+absl::StatusOr<std::vector<v1::TrialTask>> TrialDispatcher::LeasedBefore(
+    int64_t worker_id, const std::string& reported, int max) {
+  std::vector<std::pair<int64_t, std::string>> chained;  // Trial, lease.
+  {
+    absl::MutexLock lock(&leased_mu_);
+    for (const auto& [trial_id, info] : leased_) {
+      if (info.chained_by == reported && info.worker_id == worker_id) {
+        chained.emplace_back(trial_id, info.lease_id);
+      }
+    }
+  }
+  std::sort(chained.begin(), chained.end());
+  if (chained.size() > static_cast<size_t>(max)) chained.resize(max);
+  std::vector<v1::TrialTask> tasks;
+  if (chained.empty()) return tasks;
+  std::vector<std::string> lease_ids;
+  for (const auto& c : chained) lease_ids.push_back(c.second);
+  NAS_ASSIGN_OR_RETURN(std::vector<v1::LeaseVerdict> verdicts,
+                       Heartbeat(worker_id, lease_ids));
+  for (size_t i = 0; i < chained.size(); ++i) {
+    if (!verdicts[i].keep_going()) continue;  // Lost or cancelled meanwhile.
+    absl::StatusOr<v1::Trial> trial = store_->GetTrial(chained[i].first);
+    absl::StatusOr<v1::TrialTask> task =
+        trial.ok() ? MakeTask(LeasedTrial{*trial, chained[i].second})
+                   : trial.status();
+    if (!task.ok()) {  // The lease expires and the trial is handed out again.
+      LOG(ERROR) << "trial " << chained[i].first << ": " << task.status();
+      continue;
+    }
+    LOG(INFO) << "trial " << chained[i].first << " (lease " << chained[i].second
+              << ") handed again to worker " << worker_id
+              << ": the answer that carried it was lost";
+    tasks.push_back(*std::move(task));
+  }
+  return tasks;
 }
 
 std::vector<size_t> TrialDispatcher::PickBatch(

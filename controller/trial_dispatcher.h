@@ -31,6 +31,7 @@ struct DispatcherOptions {
 struct ReportAck {
   bool accepted = false;
   std::string detail;
+  std::vector<v1::TrialTask> tasks;  // The reporting slot's next tasks.
 };
 
 // The worker side of the queue: registers workers, leases PENDING trials to
@@ -66,11 +67,18 @@ class TrialDispatcher {
       int64_t worker_id, const std::vector<std::string>& lease_ids);
   // Records a worker's result. InvalidArgument for a malformed result,
   // NotFound for an unknown trial; accepted=false (changing nothing) for a
-  // duplicate or stale report.
+  // duplicate or stale report. Then leases up to `lease_next` tasks, as
+  // Lease does, whether or not the result was accepted. A report repeated
+  // because the answer to its first attempt was lost gets the tasks leased
+  // with that answer, those of them its worker still holds, instead of new
+  // ones: they would otherwise wait a lease TTL to be handed out again.
+  // Once the result is committed a failure to lease is logged, not
+  // returned (the worker would report again): the answer has no tasks.
   absl::StatusOr<ReportAck> Report(int64_t worker_id,
                                    const std::string& lease_id,
                                    int64_t trial_id,
-                                   const v1::TrialResult& result);
+                                   const v1::TrialResult& result,
+                                   int lease_next = 0);
 
  private:
   struct PendingReport;
@@ -79,7 +87,24 @@ class TrialDispatcher {
   struct LeasedInfo {
     v1::Trial trial;
     absl::Time leased;
+    int64_t worker_id = 0;
+    std::string lease_id;
+    std::string chained_by;  // The lease of the report that leased it.
   };
+
+  // Lease, for the tasks that answer the report of lease `chained_by`
+  // (empty for LeaseTrial).
+  absl::StatusOr<std::vector<v1::TrialTask>> LeaseFor(
+      int64_t worker_id, int free_slots, const std::string& chained_by);
+  // Up to `max` tasks leased with an earlier answer to the report of lease
+  // `reported`, which `worker_id` still holds (their leases are extended).
+  absl::StatusOr<std::vector<v1::TrialTask>> LeasedBefore(
+      int64_t worker_id, const std::string& reported, int max);
+  // The tasks that answer a report: LeasedBefore's for a report not
+  // accepted, else (or if none) fresh ones.
+  std::vector<v1::TrialTask> NextTasks(int64_t worker_id,
+                                       const std::string& reported,
+                                       int lease_next, bool accepted);
 
   absl::StatusOr<v1::TrialTask> MakeTask(const LeasedTrial& leased);
   absl::StatusOr<TrialOutcome> MakeOutcome(const SearchContext& context,
@@ -88,7 +113,8 @@ class TrialDispatcher {
                                            int64_t worker_id);
   // The reported trial as leased by this controller, else as stored.
   absl::StatusOr<v1::Trial> ReportedTrial(int64_t trial_id);
-  void RememberLeased(const std::vector<LeasedTrial>& leased, absl::Time now);
+  void RememberLeased(const std::vector<LeasedTrial>& leased, absl::Time now,
+                      int64_t worker_id, const std::string& chained_by);
   // When this controller last stored that the worker was seen.
   void MarkSeen(int64_t worker_id, absl::Time now);
   bool SeenRecently(int64_t worker_id, absl::Time now);

@@ -109,20 +109,11 @@ grpc::ServerUnaryReactor* WorkerServiceImpl::ReportTrial(
     NAS_ASSIGN_OR_RETURN(
         ReportAck ack,
         dispatcher_->Report(request->worker_id(), request->lease_id(),
-                            request->trial_id(), request->result()));
+                            request->trial_id(), request->result(),
+                            request->lease_next()));
     reply->set_accepted(ack.accepted);
     reply->set_detail(std::move(ack.detail));
-    if (request->lease_next() == 0) return absl::OkStatus();
-    // The result is committed: a failure to lease now must not fail the
-    // call, or the worker would report again (and be told it is a duplicate).
-    absl::StatusOr<std::vector<v1::TrialTask>> tasks =
-        dispatcher_->Lease(request->worker_id(), request->lease_next());
-    if (!tasks.ok()) {
-      LOG(WARNING) << "worker " << request->worker_id()
-                   << ": leasing after its report failed: " << tasks.status();
-      return absl::OkStatus();
-    }
-    for (v1::TrialTask& task : *tasks) *reply->add_tasks() = std::move(task);
+    for (v1::TrialTask& task : ack.tasks) *reply->add_tasks() = std::move(task);
     return absl::OkStatus();
   });
 }

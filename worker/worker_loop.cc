@@ -317,9 +317,9 @@ absl::StatusOr<v1::ReportTrialResponse> WorkerLoop::DeliverReport(
       Contacted();
       return reply;
     }
-    // The failed attempt may have reached the controller and leased a task
-    // whose answer was lost; a repeat asking again would strand one more.
-    request->set_lease_next(0);
+    // The failed attempt may have reached the controller and leased tasks
+    // whose answer was lost; the repeat asks for as many, and the controller
+    // answers it with those tasks.
     // NOT_FOUND: maybe a restarted controller that forgot this worker; one
     // re-registration, then it means the trial itself is unknown.
     const bool register_again = absl::IsNotFound(reply.status()) && !registered_again;

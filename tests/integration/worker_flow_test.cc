@@ -96,19 +96,55 @@ TEST_F(WorkerFlowTest, ReportAnswersWithTheNextTasks) {
               1);
   }
   EXPECT_NE(ack.tasks(0).trial_id(), ack.tasks(1).trial_id());
-  // Not accepted (a duplicate) still leases; its tasks run like any other.
+  const std::string running = absl::StrCat(
+      "SELECT COUNT(*) FROM trials WHERE state = 2 AND search_id = ", search.id());
+  EXPECT_EQ(Count(running), 2);
+
+  // The answer was lost: the worker repeats the report. It is refused as a
+  // duplicate and answered with the same two tasks, not new ones.
   NAS_ASSERT_OK_AND_ASSIGN(v1::ReportTrialResponse again,
-                           Report(worker, first, Plausible(first, 0.3), 1));
+                           Report(worker, first, Plausible(first, 0.3), 2));
   EXPECT_FALSE(again.accepted());
-  ASSERT_THAT(again.tasks(), SizeIs(1));
+  ASSERT_THAT(again.tasks(), SizeIs(2));
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(again.tasks(i).trial_id(), ack.tasks(i).trial_id());
+    EXPECT_EQ(again.tasks(i).lease_id(), ack.tasks(i).lease_id());
+    EXPECT_EQ(ArchitectureToString(again.tasks(i).architecture()),
+              ArchitectureToString(ack.tasks(i).architecture()));
+  }
+  EXPECT_EQ(Count(running), 2);
+
+  // Only those the worker still holds: one is reported meanwhile.
   NAS_ASSERT_OK_AND_ASSIGN(
-      v1::ReportTrialResponse last,
-      Report(worker, again.tasks(0), Plausible(again.tasks(0), 0.6)));
-  EXPECT_TRUE(last.accepted()) << last.detail();
-  EXPECT_THAT(last.tasks(), SizeIs(0));  // lease_next 0: none.
+      v1::ReportTrialResponse done,
+      Report(worker, ack.tasks(0), Plausible(ack.tasks(0), 0.6)));
+  EXPECT_TRUE(done.accepted()) << done.detail();
+  EXPECT_THAT(done.tasks(), SizeIs(0));  // lease_next 0: none.
+  NAS_ASSERT_OK_AND_ASSIGN(v1::ReportTrialResponse third,
+                           Report(worker, first, Plausible(first, 0.3), 2));
+  ASSERT_THAT(third.tasks(), SizeIs(1));
+  EXPECT_EQ(third.tasks(0).lease_id(), ack.tasks(1).lease_id());
+
+  // None held any more: a repeat leases anew, like any report.
+  NAS_ASSERT_OK_AND_ASSIGN(
+      done, Report(worker, ack.tasks(1), Plausible(ack.tasks(1), 0.7)));
+  EXPECT_TRUE(done.accepted()) << done.detail();
+  while (Count(pending) < 1 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  NAS_ASSERT_OK_AND_ASSIGN(v1::ReportTrialResponse fresh,
+                           Report(worker, first, Plausible(first, 0.3), 1));
+  EXPECT_FALSE(fresh.accepted());
+  ASSERT_THAT(fresh.tasks(), SizeIs(1));
+  EXPECT_NE(fresh.tasks(0).trial_id(), ack.tasks(0).trial_id());
+  EXPECT_NE(fresh.tasks(0).trial_id(), ack.tasks(1).trial_id());
+  EXPECT_EQ(Count(absl::StrCat("SELECT COUNT(*) FROM trials WHERE state = 2 "
+                               "AND lease_id = '", fresh.tasks(0).lease_id(),
+                               "' AND id = ", fresh.tasks(0).trial_id())),
+            1);
   EXPECT_EQ(Count(absl::StrCat("SELECT COUNT(*) FROM trials WHERE state = 3 "
                                "AND search_id = ", search.id())),
-            2);
+            3);
 }
 
 TEST_F(WorkerFlowTest, DuplicateReportIsRefusedAndChangesNothing) {
