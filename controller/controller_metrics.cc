@@ -1,5 +1,6 @@
 #include "controller/controller_metrics.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "absl/strings/str_cat.h"
@@ -163,10 +164,24 @@ void ControllerMetrics::SetEpsilon(int64_t search_id, double epsilon) {
   Get(gauges_, epsilon_, {{"search", absl::StrCat(search_id)}}).Set(epsilon);
 }
 
-void ControllerMetrics::SetQueue(int pending, int busy_slots, int free_slots) {
-  queue_depth_.Set(pending);
-  slots_busy_.Set(busy_slots);
-  slots_free_.Set(free_slots);
+void ControllerMetrics::SetQueueDepth(int pending) { queue_depth_.Set(pending); }
+
+void ControllerMetrics::SetSlots(int busy_slots, int free_slots) {
+  absl::MutexLock lock(&slots_mu_);
+  busy_slots_ = busy_slots;
+  total_slots_ = busy_slots + free_slots;
+  PublishSlots();
+}
+
+void ControllerMetrics::SlotsLeased(int count) {
+  absl::MutexLock lock(&slots_mu_);
+  busy_slots_ = std::min(total_slots_, busy_slots_ + count);
+  PublishSlots();
+}
+
+void ControllerMetrics::PublishSlots() {
+  slots_busy_.Set(busy_slots_);
+  slots_free_.Set(total_slots_ - busy_slots_);
 }
 
 void ControllerMetrics::LeasesExpired(int count) {
@@ -183,6 +198,11 @@ void ControllerMetrics::DuplicateSkipped() { duplicates_.Increment(); }
 
 void ControllerMetrics::TrialFinished(const v1::Trial& trial,
                                       double seconds) {
+  {
+    absl::MutexLock lock(&slots_mu_);
+    busy_slots_ = std::max(0, busy_slots_ - 1);
+    PublishSlots();
+  }
   absl::MutexLock lock(&mu_);
   Get(histograms_, trial_seconds_, {{"state", StateLabel(trial.state())}},
       TrialBuckets())

@@ -36,7 +36,14 @@ class ControllerMetrics {
   void SetParetoSize(int64_t search_id, int size);
   // The exploration rate of a Q-learning search's latest proposals.
   void SetEpsilon(int64_t search_id, double epsilon);
-  void SetQueue(int pending, int busy_slots, int free_slots);
+  // PENDING trials of the running searches, after a scheduler round.
+  void SetQueueDepth(int pending);
+  // The slots as a scheduler round counted them in the store.
+  void SetSlots(int busy_slots, int free_slots);
+  // Slots taken by new leases since that count (and freed by
+  // TrialFinished): the slot gauges follow them between rounds, which run
+  // just after reports, when slots are free; kept within the counted total.
+  void SlotsLeased(int count);
   void LeasesExpired(int count);
   // A candidate answered from the result cache: `trial` as stored (CACHED,
   // with its reward).
@@ -44,13 +51,15 @@ class ControllerMetrics {
   void InfeasibleRejected();
   void DuplicateSkipped();
   // A report made `trial` final (as stored) `seconds` after its lease: its
-  // duration by state, and its reward when it SUCCEEDED.
+  // duration by state, its reward when it SUCCEEDED, and its slot freed.
   void TrialFinished(const v1::Trial& trial, double seconds);
   // One finished RPC; `code` is the gRPC status code number.
   void RpcFinished(absl::string_view method, int code, double seconds);
 
  private:
   void ObserveReward(const v1::Trial& trial) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sets both slot gauges from busy_slots_ and total_slots_.
+  void PublishSlots() ABSL_EXCLUSIVE_LOCKS_REQUIRED(slots_mu_);
 
   template <typename T>
   using Cache = std::map<std::pair<const void*, std::string>, T*>;
@@ -78,6 +87,10 @@ class ControllerMetrics {
   prometheus::Family<prometheus::Histogram>& trial_seconds_;
   prometheus::Family<prometheus::Counter>& rpcs_;
   prometheus::Family<prometheus::Histogram>& rpc_seconds_;
+
+  absl::Mutex slots_mu_;
+  int busy_slots_ ABSL_GUARDED_BY(slots_mu_) = 0;
+  int total_slots_ ABSL_GUARDED_BY(slots_mu_) = 0;
 
   absl::Mutex mu_;
   // Metrics already added to their family, by (family, labels) key.

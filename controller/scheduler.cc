@@ -123,14 +123,16 @@ absl::Status Scheduler::Tick() {
   NAS_RETURN_IF_ERROR(ExpireLeases(now));
   NAS_ASSIGN_OR_RETURN(SlotCounts slots,
                        store_->CountSlots(now - options_.worker_timeout));
+  // Set before proposing: a lease of a trial proposed below moves the
+  // gauges on from this count.
+  metrics_->SetSlots(slots.busy, std::max(0, slots.total - slots.busy));
   NAS_ASSIGN_OR_RETURN(std::vector<int64_t> ids, store_->RunningSearchIds());
-  const int free_slots = std::max(0, slots.total - slots.busy);
   int pending = 0;
   for (int64_t id : ids) {
     absl::Status status = PlanRunningSearch(id, now, slots, &pending);
     if (!status.ok()) LOG(WARNING) << "search " << id << ": " << status;
   }
-  metrics_->SetQueue(pending, slots.busy, free_slots);
+  metrics_->SetQueueDepth(pending);
   SettleEndedSearches();
   return absl::OkStatus();
 }

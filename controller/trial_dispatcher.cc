@@ -97,6 +97,7 @@ absl::StatusOr<std::vector<v1::TrialTask>> TrialDispatcher::LeaseFor(
       store_->LeaseTrials(worker_id, lease_ids, now, now + options_.lease_ttl));
   MarkSeen(worker_id, now);
   RememberLeased(leased, now, worker_id, chained_by);
+  if (!leased.empty()) metrics_->SlotsLeased(static_cast<int>(leased.size()));
   for (const LeasedTrial& l : leased) {
     absl::StatusOr<v1::TrialTask> task = MakeTask(l);
     if (!task.ok()) {  // The lease expires and the trial is handed out again.

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
@@ -64,7 +65,8 @@ TEST(ControllerMetricsTest, CountersQueueAndSlots) {
   metrics.InfeasibleRejected();
   metrics.LeasesExpired(3);
   metrics.DuplicateSkipped();
-  metrics.SetQueue(/*pending=*/6, /*busy_slots=*/2, /*free_slots=*/1);
+  metrics.SetQueueDepth(6);
+  metrics.SetSlots(/*busy_slots=*/2, /*free_slots=*/1);
   const std::string text = Scrape(registry);
   EXPECT_THAT(text, HasSubstr("nas_cache_hits_total 2"));
   EXPECT_THAT(text, HasSubstr("nas_infeasible_rejected_total 1"));
@@ -73,6 +75,39 @@ TEST(ControllerMetricsTest, CountersQueueAndSlots) {
   EXPECT_THAT(text, HasSubstr("nas_queue_depth 6"));
   EXPECT_THAT(text, HasSubstr(R"(nas_worker_slots{state="busy"} 2)"));
   EXPECT_THAT(text, HasSubstr(R"(nas_worker_slots{state="free"} 1)"));
+}
+
+// Between rounds the slot gauges follow leases and finished trials, within the
+// slots the last round counted; the next round's count replaces them.
+TEST(ControllerMetricsTest, SlotsFollowLeasesAndReportsBetweenRounds) {
+  prometheus::Registry registry;
+  ControllerMetrics metrics(&registry);
+  auto slots = [&](int busy, int free) {
+    const std::string text = Scrape(registry);
+    EXPECT_THAT(text, HasSubstr(absl::StrCat(
+                          R"(nas_worker_slots{state="busy"} )", busy, "\n")));
+    EXPECT_THAT(text, HasSubstr(absl::StrCat(
+                          R"(nas_worker_slots{state="free"} )", free, "\n")));
+  };
+  // A report's trial made final frees its slot.
+  auto finished = [&] {
+    metrics.TrialFinished(FinalTrial(1, v1::TRIAL_SUCCEEDED, 0.5), 1);
+  };
+  metrics.SetSlots(/*busy_slots=*/1, /*free_slots=*/2);
+  metrics.SlotsLeased(1);
+  slots(2, 1);
+  metrics.SlotsLeased(5);  // More than the round counted: capped.
+  slots(3, 0);
+  finished();
+  slots(2, 1);
+  finished();
+  finished();
+  finished();  // More than were busy: never below zero.
+  slots(0, 3);
+  metrics.SetSlots(/*busy_slots=*/3, /*free_slots=*/5);
+  slots(3, 5);
+  metrics.SlotsLeased(2);
+  slots(5, 3);
 }
 
 TEST(ControllerMetricsTest, DurationsAndRpcs) {
