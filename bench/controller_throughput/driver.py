@@ -2,10 +2,11 @@
 """Measuring half of bench/controller_throughput/run.sh (run.sh starts and
 stops the processes; this file submits, counts, samples and reports).
 
-  driver.py round   ...  one tinynas round: submit the search, optionally
-                         pre-fill it with stored trials, count the trials
-                         committed in PostgreSQL over a steady-state window,
-                         optionally sample the controller's memory, cancel.
+  driver.py prefill ...  submit a search and pre-fill it with stored trials.
+  driver.py round   ...  one tinynas round: submit a search (or take the
+                         pre-filled one), count the trials committed in
+                         PostgreSQL over a steady-state window, optionally
+                         sample the controller's memory, cancel.
   driver.py optuna  ...  the peer: Optuna ask/tell with its RDB storage and
                          RandomSampler on a space of the same choices.
   driver.py report  ...  the table of every round, with the ratios.
@@ -25,9 +26,16 @@ import zlib
 import psycopg2
 import yaml
 
-# Trials committed through a worker: SUCCEEDED or FAILED (not CACHED or
-# INFEASIBLE, which never leave the controller).
-WORKER_DONE = "SELECT count(*) FROM trials WHERE search_id = %s AND state IN (3, 4)"
+# Trials committed through a worker in a window: SUCCEEDED or FAILED (not
+# CACHED or INFEASIBLE, which never leave the controller), by the finish
+# time the controller gave them (the time of the batch that committed
+# them). Counted after the window, so that the count's own reads (the
+# pre-filled search has 100,000 rows more) never load the window.
+WORKER_DONE = """SELECT count(*) FROM trials WHERE search_id = %s
+                 AND state IN (3, 4) AND finished_ms >= %s AND finished_ms < %s"""
+# Seconds after a window before its trials are counted: the reports of its
+# last group commits are committed by then.
+SETTLE_SECONDS = 2
 # A round must never run out of budget: the stored budget is lifted past the
 # submit limit (100,000 a search); every round is cancelled at its end.
 ENDLESS = 1_000_000_000
@@ -61,7 +69,7 @@ def prefill(conn, search_id, count):
     entries: copies of the real rows of the round with the most succeeded
     trials so far (same arch, metrics, reward sizes), with distinct cache
     keys, numbered -count..-1: below the search's own numbers, which the
-    controller keeps giving out meanwhile (MAX + 1), so that no insert of
+    controller keeps giving out meanwhile (from 0 up), so that no insert of
     either side waits on the other's."""
     source = scalar(conn, """
         SELECT search_id FROM trials WHERE state = 3 AND search_id <> %s
@@ -73,15 +81,10 @@ def prefill(conn, search_id, count):
     # such updates of one row costs quadratic time.
     for start in range(0, count, PREFILL_CHUNK):
         prefill_chunk(conn, source, search_id, start, min(count, start + PREFILL_CHUNK), count)
-    # A search that grew to this size trial by trial would have been
-    # vacuumed by autovacuum all along; a bulk load leaves that work (visibility
-    # map, hint bits, statistics) to be done inside the measured window.
-    # Likewise the checkpoint: the bulk load's WAL would otherwise be
-    # written out by a checkpoint in the middle of the measured window.
-    with conn.cursor() as cur:
-        cur.execute("VACUUM (ANALYZE) trials")
-        cur.execute("VACUUM (ANALYZE) result_cache")
-        cur.execute("CHECKPOINT")
+    # The round vacuums the table and checkpoints before its warm-up
+    # (run_round): a search that grew to this size trial by trial would
+    # have been vacuumed by autovacuum all along, and the bulk load's WAL is
+    # not written out in the middle of the measured window.
 
 
 def prefill_chunk(conn, source, search_id, start, end, total):
@@ -158,26 +161,57 @@ def spec_with_fresh_seed(path, out_dir):
     return copy
 
 
-def run_round(args):
+def submit_search(args, conn):
+    """Submits a copy of the spec with a fresh seed and an endless budget."""
     spec = spec_with_fresh_seed(args.spec, os.path.dirname(os.path.abspath(args.results)))
     out = nasctl(args.nasctl, "submit", spec)
     match = re.search(r"submitted search (\d+)", out)
     if not match:
         sys.exit(f"driver: unexpected nasctl output: {out!r}")
     search_id = int(match.group(1))
-    conn = connect(args.db)
     scalar(conn, "UPDATE searches SET max_trials = %s WHERE id = %s RETURNING id",
            ENDLESS, search_id)
-    if args.prefill:
-        started = time.monotonic()
-        prefill(conn, search_id, args.prefill)
-        print(f"driver: pre-filled search {search_id} with {args.prefill} trials "
-              f"in {time.monotonic() - started:.1f} s", file=sys.stderr)
+    return search_id
+
+
+def run_prefill(args):
+    """Submits a search and pre-fills it; writes its id to --id_file. run.sh
+    runs this with no worker connected: the search's own trials would
+    otherwise be leased, reported and vacuumed among the pre-filled rows,
+    leaving their pages half-written and not all-visible, which a search
+    that grew to this size over hours would not have."""
+    conn = connect(args.db)
+    search_id = submit_search(args, conn)
+    started = time.monotonic()
+    prefill(conn, search_id, args.count)
+    print(f"driver: pre-filled search {search_id} with {args.count} trials "
+          f"in {time.monotonic() - started:.1f} s", file=sys.stderr)
+    with open(args.id_file, "w") as f:
+        f.write(f"{search_id}\n")
+
+
+def run_round(args):
+    conn = connect(args.db)
+    search_id = args.search or submit_search(args, conn)
+    # Every round starts its warm-up right after a vacuum of the trials and
+    # a checkpoint, so that each window pays alike the full-page images that
+    # follow a checkpoint and the autovacuum passes that follow a vacuum
+    # (autovacuum looks once a minute and takes trials after 20,000 dead
+    # rows: only the pre-filled round was vacuumed just before its window,
+    # so only its window could miss the pass).
+    with conn.cursor() as cur:
+        cur.execute("VACUUM (ANALYZE) trials")
+        cur.execute("VACUUM (ANALYZE) result_cache")
+        cur.execute("CHECKPOINT")
     time.sleep(args.warmup)
     if args.pg_stats:
         scalar(conn, "SELECT 1 FROM pg_stat_statements_reset()")
+        scalar(conn, "SELECT 1 FROM pg_stat_reset_shared('wal')")
+        vacuums0 = table_vacuums(conn)
     stored0 = scalar(conn, "SELECT count(*) FROM trials WHERE search_id = %s", search_id)
-    done0, t0 = scalar(conn, WORKER_DONE, search_id), time.monotonic()
+    # Nothing is read from the database during the window: the trials it
+    # committed are counted after it, by their finish time.
+    t0, wall0 = time.monotonic(), time.time()
     samples, peak_rss = [], 0
     rounds_left = args.window
     while rounds_left > 0:
@@ -188,16 +222,20 @@ def run_round(args):
             mem = read_memory_kb(args.controller_pid)
             samples.append((time.monotonic() - t0, mem["VmRSS"]))
             peak_rss = max(peak_rss, mem["VmHWM"])
-    done1, t1 = scalar(conn, WORKER_DONE, search_id), time.monotonic()
+    t1, wall1 = time.monotonic(), time.time()
     if args.pg_stats:
-        write_pg_stats(conn, f"{args.pg_stats}-{args.name}.txt", done1 - done0)
+        stats = read_pg_stats(conn, vacuums0)
+    time.sleep(SETTLE_SECONDS)
+    trials = scalar(conn, WORKER_DONE, search_id, int(wall0 * 1000), int(wall1 * 1000))
+    if args.pg_stats:
+        write_pg_stats(f"{args.pg_stats}-{args.name}.txt", trials, stats)
     stored1 = scalar(conn, "SELECT count(*) FROM trials WHERE search_id = %s", search_id)
     state = scalar(conn, "SELECT state FROM searches WHERE id = %s", search_id)
     nasctl(args.nasctl, "cancel", str(search_id))
     result = {
         "kind": "tinynas", "name": args.name, "workers": args.workers,
         "search": search_id, "seconds": round(t1 - t0, 2),
-        "trials": done1 - done0, "rate": (done1 - done0) / (t1 - t0),
+        "trials": trials, "rate": trials / (t1 - t0),
         "stored_start": stored0, "stored_end": stored1,
         "search_state_at_end": state,
     }
@@ -218,9 +256,23 @@ def run_round(args):
     print(json.dumps(result), file=sys.stderr)
 
 
-def write_pg_stats(conn, path, trials):
-    """The window's statements by total time, per trial committed."""
+def table_vacuums(conn):
+    """Autovacuum passes so far, by table (their durations are in the
+    server's log: the bench logs every automatic vacuum with BENCH_PG_STATS)."""
     with conn.cursor() as cur:
+        cur.execute("SELECT relname, autovacuum_count FROM pg_stat_user_tables")
+        return dict(cur.fetchall())
+
+
+def read_pg_stats(conn, vacuums0):
+    """The window's statements, WAL and autovacuum passes, read as it ends."""
+    vacuums = {table: count - vacuums0.get(table, 0)
+               for table, count in table_vacuums(conn).items()
+               if count > vacuums0.get(table, 0)}
+    with conn.cursor() as cur:
+        cur.execute("""SELECT wal_records, wal_fpi, wal_bytes, wal_write, wal_sync,
+                         wal_write_time, wal_sync_time FROM pg_stat_wal""")
+        records, fpi, wal_bytes, writes, syncs, write_ms, sync_ms = cur.fetchone()
         cur.execute("""
             SELECT calls, total_exec_time + total_plan_time, rows,
               shared_blks_hit, shared_blks_read,
@@ -228,14 +280,27 @@ def write_pg_stats(conn, path, trials):
             FROM pg_stat_statements
             ORDER BY total_exec_time + total_plan_time DESC LIMIT 25""")
         rows = cur.fetchall()
+    return (records, fpi, wal_bytes, writes, syncs, write_ms, sync_ms), rows, vacuums
+
+
+def write_pg_stats(path, trials, stats):
+    """The window's statements by total time, per trial committed; then its
+    WAL (pg_stat_wal) per trial and the autovacuum passes by table."""
+    (records, fpi, wal_bytes, writes, syncs, write_ms, sync_ms), rows, vacuums = stats
+    n = max(trials, 1)
     with open(path, "w") as f:
         f.write(f"{trials} trials committed in the window\n")
         f.write("calls/trial  ms/trial  rows/call  blks_hit/call  blks_read/call  query\n")
         for calls, ms, nrows, hit, read, query in rows:
-            n = max(trials, 1)
             c = max(calls, 1)
             f.write(f"{calls / n:11.3f}  {ms / n:8.4f}  {nrows / c:9.1f}  "
                     f"{hit / c:13.1f}  {read / c:14.1f}  {query}\n")
+        f.write(f"WAL per trial: {records / n:.2f} records, {fpi / n:.3f} full-page "
+                f"images, {float(wal_bytes) / n:.0f} bytes; {writes / n:.3f} writes "
+                f"({write_ms / n:.4f} ms), {syncs / n:.3f} syncs ({sync_ms / n:.4f} ms)\n")
+        f.write("autovacuum passes in the window: "
+                + (", ".join(f"{t} {c}" for t, c in sorted(vacuums.items())) or "none")
+                + "\n")
 
 
 def append(path, result):
@@ -291,16 +356,18 @@ def run_optuna(args):
     count = ("SELECT count(*) FROM trials t JOIN studies s USING (study_id) "
              "WHERE s.study_name = %s AND t.state = 'COMPLETE'")
     time.sleep(args.warmup)
-    done0, t0 = scalar(conn, count, study_name), time.monotonic()
+    t0 = time.monotonic()
+    done0 = scalar(conn, count, study_name)
     time.sleep(args.window)
-    done1, t1 = scalar(conn, count, study_name), time.monotonic()
+    t1 = time.monotonic()
+    trials = scalar(conn, count, study_name) - done0
     for p in procs:
         p.join()
         if p.exitcode != 0:
             sys.exit(f"driver: an Optuna process failed (exit {p.exitcode})")
     result = {"kind": "optuna", "name": f"optuna-{args.processes}",
               "workers": args.processes, "seconds": round(t1 - t0, 2),
-              "trials": done1 - done0, "rate": (done1 - done0) / (t1 - t0),
+              "trials": trials, "rate": trials / (t1 - t0),
               "optuna_version": optuna.__version__}
     append(args.results, result)
     print(json.dumps(result), file=sys.stderr)
@@ -344,7 +411,8 @@ def main():
     r.add_argument("--db", required=True)
     r.add_argument("--warmup", type=float, default=5)
     r.add_argument("--window", type=float, default=15)
-    r.add_argument("--prefill", type=int, default=0)
+    r.add_argument("--search", type=int, default=0,
+                   help="measure this search (e.g. pre-filled) instead of a new one")
     r.add_argument("--controller_pid", type=int, default=0)
     r.add_argument("--rss_samples", default="/dev/null")
     r.add_argument("--pg_stats", default="",
@@ -358,10 +426,18 @@ def main():
     o.add_argument("--warmup", type=float, default=3)
     o.add_argument("--window", type=float, default=15)
     o.add_argument("--results", required=True)
+    f = sub.add_parser("prefill")
+    f.add_argument("--nasctl", required=True)
+    f.add_argument("--spec", required=True)
+    f.add_argument("--db", required=True)
+    f.add_argument("--count", type=int, required=True)
+    f.add_argument("--id_file", required=True)
+    f.add_argument("--results", required=True, help="its folder holds the spec's copy")
     p = sub.add_parser("report")
     p.add_argument("--results", required=True)
     args = parser.parse_args()
-    {"round": run_round, "optuna": run_optuna, "report": report}[args.command](args)
+    {"round": run_round, "prefill": run_prefill, "optuna": run_optuna,
+     "report": report}[args.command](args)
 
 
 if __name__ == "__main__":

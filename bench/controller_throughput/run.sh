@@ -17,9 +17,10 @@
 #    over a steady-state window after a warm-up.
 # Then, with 512 simulated workers: "growth-1k", a fresh search, and
 # "growth-100k", a search pre-filled with BENCH_PREFILL stored trials (bulk
-# SQL copies of real rows through the real schema), measured for
-# BENCH_RSS_SECONDS while the controller's VmRSS/VmHWM (/proc) are sampled
-# every second. The report prints every rate, the ratio to Optuna's best,
+# SQL copies of real rows through the real schema, with no worker connected;
+# the workers start again before its warm-up), each measured for
+# BENCH_RSS_SECONDS; in growth-100k the controller's VmRSS/VmHWM (/proc) are
+# sampled every second. The report prints every rate, the ratio to Optuna's best,
 # the growth of the cost per trial and the memory peak and slope.
 #
 # Installs python3-optuna, python3-psycopg2 and python3-sqlalchemy if missing
@@ -36,13 +37,19 @@
 #   BENCH_WARMUP        seconds before each window (default 5)
 #   BENCH_WINDOW        seconds of each window (default 15)
 #   BENCH_PREFILL       trials stored before growth-100k (default 100000)
-#   BENCH_RSS_SECONDS   window of growth-100k, memory sampled (default 60)
+#   BENCH_RSS_SECONDS   window of both growth rounds; memory sampled in
+#                       growth-100k (default 60)
 #   BENCH_GROWTH=0      skip the growth and memory rounds (a quick rate check)
 #   BENCH_CONTROLLER_FLAGS  extra nas-controller flags (e.g. for profiling)
 #   BENCH_PG_STATS=1    load pg_stat_statements and write, for every tinynas
 #                       round, the statements' costs over its window to
-#                       $BENCH_OUT/pg-stats-ROUND.txt (a diagnostic: the
-#                       extension costs some throughput)
+#                       $BENCH_OUT/pg-stats-ROUND.txt, with the WAL written
+#                       and the autovacuum passes (their durations are in
+#                       $BENCH_OUT/pg/server.log); a diagnostic: the
+#                       extension costs some throughput
+#   BENCH_PG_EXPLAIN=F  with BENCH_PG_STATS: log the plans, with their
+#                       buffers and timings, of a fraction F (e.g. 0.01) of
+#                       all statements to $BENCH_OUT/pg/server.log
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -56,6 +63,10 @@ warmup=${BENCH_WARMUP:-5}
 window=${BENCH_WINDOW:-15}
 prefill=${BENCH_PREFILL:-100000}
 rss_seconds=${BENCH_RSS_SECONDS:-60}
+if [[ -n ${BENCH_PG_EXPLAIN:-} && ! $BENCH_PG_EXPLAIN =~ ^(0(\.[0-9]+)?|1(\.0+)?)$ ]]; then
+  echo "controller_throughput: BENCH_PG_EXPLAIN must be a fraction from 0 to 1, not '$BENCH_PG_EXPLAIN'" >&2
+  exit 2
+fi
 python=/usr/bin/python3  # Debian's python3-optuna lives in the system python.
 
 die() { echo "controller_throughput: $*" >&2; exit 1; }
@@ -83,7 +94,16 @@ stack_start_pg "$out/pg"
 sock="$out/pg/sock"
 pg_stats_flags=()
 if [[ -n ${BENCH_PG_STATS:-} ]]; then
-  echo "shared_preload_libraries = 'pg_stat_statements'" >>"$out/pg/data/postgresql.conf"
+  if [[ -n ${BENCH_PG_EXPLAIN:-} ]]; then
+    printf '%s\n' "shared_preload_libraries = 'pg_stat_statements,auto_explain'" \
+      "auto_explain.log_min_duration = 0" "auto_explain.sample_rate = $BENCH_PG_EXPLAIN" \
+      "auto_explain.log_analyze = on" "auto_explain.log_buffers = on" \
+      >>"$out/pg/data/postgresql.conf"
+  else
+    echo "shared_preload_libraries = 'pg_stat_statements'" >>"$out/pg/data/postgresql.conf"
+  fi
+  printf '%s\n' "track_wal_io_timing = on" "log_autovacuum_min_duration = 0" \
+    >>"$out/pg/data/postgresql.conf"
   scripts/pg_cluster.sh stop "$out/pg" && scripts/pg_cluster.sh start "$out/pg" >/dev/null
   psql "$stack_db_uri" -Atqc "CREATE EXTENSION pg_stat_statements" >/dev/null
   pg_stats_flags=(--pg_stats "$out/pg-stats")
@@ -136,8 +156,18 @@ for n in $workers; do
 done
 if [[ ${BENCH_GROWTH:-1} != 0 ]]; then
   [[ " $workers " == *" 512 "* ]] || start_load_workers 512
-  round growth-1k 512 --warmup 2
-  round growth-100k 512 --prefill "$prefill" --window "$rss_seconds" \
+  # Both growth rounds measure the same window, so that each includes the
+  # same share of autovacuum passes and checkpoints.
+  round growth-1k 512 --warmup 2 --window "$rss_seconds"
+  # The pre-fill runs with no worker connected (see driver.py prefill); the
+  # workers start again, register and warm up before the window.
+  stack_stop "$load_pid"
+  echo "controller_throughput: pre-filling a search with $prefill trials" >&2
+  stack_run_bg "$python" "$here/driver.py" prefill --nasctl "$nasctl_bin" \
+    --spec "$here/search.yaml" --db "$stack_db_uri" --count "$prefill" \
+    --id_file "$out/prefilled.id" --results "$results"
+  start_load_workers 512
+  round growth-100k 512 --search "$(cat "$out/prefilled.id")" --window "$rss_seconds" \
     --controller_pid "$controller_pid" --rss_samples "$out/rss.tsv"
 fi
 [[ -z $load_pid ]] || stack_stop "$load_pid"
