@@ -62,7 +62,10 @@ TEST_F(WorkerFaultTest, HungWorkerIsPassedOverAndItsLateReportRefused) {
   // finishes the trial and reports it although it lost the lease.
   FaultSpec spec;
   spec.name = "worker-hang";
-  spec.max_trials = 12;
+  // Enough that trials remain once the hung trial is handed on: the other
+  // worker trains a few a second through the lease's expiry (12 were all
+  // done before the victim woke, once).
+  spec.max_trials = 40;
   spec.train_subset = 64;
   spec.epochs = 1;
   spec.latency_runs = 10000;
@@ -113,6 +116,13 @@ TEST_F(WorkerFaultTest, HungWorkerIsPassedOverAndItsLateReportRefused) {
   EXPECT_NE(handed.lease_id, held.lease_id);
   const std::string stored = TrialJson(held.id);
 
+  int final_trials = 0;
+  for (const TrialRow& t : Trials(search.id())) {
+    final_trials += t.state != v1::TRIAL_PENDING && t.state != v1::TRIAL_RUNNING;
+  }
+  ASSERT_LE(final_trials, spec.max_trials - 8)
+      << "the search is nearly over before the victim wakes: it could not "
+         "show that the woken worker carries on";
   const int64_t woken_ms = absl::ToUnixMillis(absl::Now());
   ASSERT_NO_FATAL_FAILURE(SignalWorker(hung, SIGCONT));
   // The woken worker finishes its measurement and reports: refused.
@@ -136,7 +146,8 @@ TEST_F(WorkerFaultTest, HungWorkerIsPassedOverAndItsLateReportRefused) {
   EXPECT_GE(after_waking, 1) << "the woken worker trained nothing more";
   std::cout << "trial " << held.id << " handed on while its worker hung; late "
             << "report refused; the woken worker trained " << after_waking
-            << " more" << std::endl;
+            << " more (" << final_trials << " of " << spec.max_trials
+            << " trials were final when it woke)" << std::endl;
 }
 
 }  // namespace
