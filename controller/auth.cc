@@ -4,7 +4,9 @@
 #include <openssl/evp.h>
 
 #include <map>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -58,8 +60,15 @@ class BearerOrCertificateProcessor : public grpc::AuthMetadataProcessor {
         consumed->emplace(std::string(k), std::string(v));
       }
     }
-    return ToGrpcStatus(
-        AuthorizeCall(path, context->IsPeerAuthenticated(), authorization, tokens_));
+    PeerCertificate peer;
+    if (context->IsPeerAuthenticated()) {
+      const std::vector<grpc::string_ref> subject =
+          context->FindPropertyValues(GRPC_X509_SUBJECT_PROPERTY_NAME);
+      peer = CertificateFromSubject(
+          subject.empty() ? absl::string_view()
+                          : absl::string_view(subject[0].data(), subject[0].size()));
+    }
+    return ToGrpcStatus(AuthorizeCall(path, peer, authorization, tokens_));
   }
 
  private:
@@ -101,22 +110,66 @@ bool ApiTokens::Matches(absl::string_view token) const {
   return matched;
 }
 
-absl::Status AuthorizeCall(absl::string_view path, bool peer_certified,
+PeerCertificate CertificateFromSubject(absl::string_view subject) {
+  PeerCertificate peer;
+  peer.certified = true;
+  peer.subject = std::string(subject);
+  std::string type;
+  std::string value;
+  bool in_value = false;
+  auto attribute_ends = [&] {
+    if (type == "OU") {
+      peer.worker |= value == "worker";
+      peer.api |= value == "api";
+    }
+    type.clear();
+    value.clear();
+    in_value = false;
+  };
+  for (size_t i = 0; i < subject.size(); ++i) {
+    char c = subject[i];
+    if (c == '\\' && i + 1 < subject.size()) {
+      c = subject[++i];
+    } else if (c == ',' || c == '+') {
+      attribute_ends();
+      continue;
+    } else if (c == '=' && !in_value) {
+      in_value = true;
+      continue;
+    }
+    (in_value ? value : type).push_back(c);
+  }
+  attribute_ends();
+  return peer;
+}
+
+absl::Status AuthorizeCall(absl::string_view path, const PeerCertificate& peer,
                            std::optional<absl::string_view> authorization,
                            const ApiTokens& tokens) {
   if (absl::StartsWith(path, kHealthPrefix)) return absl::OkStatus();
   if (absl::StartsWith(path, kWorkerPrefix)) {
-    if (peer_certified) return absl::OkStatus();
+    if (peer.worker) return absl::OkStatus();
+    if (peer.certified) {
+      return absl::UnauthenticatedError(absl::StrCat(
+          "the worker API needs a client certificate for a worker (OU=worker); this "
+          "one's subject is '", peer.subject, "' (scripts/make_certs.sh makes worker.pem)"));
+    }
     return absl::UnauthenticatedError(
         "the worker API needs a client certificate signed by the controller's CA "
-        "(nas-worker --tls_cert/--tls_key)");
+        "for a worker, OU=worker (nas-worker --tls_cert/--tls_key)");
   }
-  if (peer_certified) return absl::OkStatus();
+  if (peer.api) return absl::OkStatus();
   if (!authorization.has_value()) {
+    if (peer.certified) {
+      return absl::UnauthenticatedError(absl::StrCat(
+          "the search API needs a bearer token or a client certificate for an API "
+          "client (OU=api); this one's subject is '", peer.subject,
+          "' (scripts/make_certs.sh makes nasctl.pem)"));
+    }
     return absl::UnauthenticatedError(
         "the search API needs a bearer token ('authorization: Bearer <token>'; nasctl "
         "--token_file or $TINYNAS_TOKEN) or a client certificate signed by the "
-        "controller's CA");
+        "controller's CA for an API client, OU=api");
   }
   if (!absl::StartsWith(*authorization, kBearer)) {
     return absl::UnauthenticatedError(

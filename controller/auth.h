@@ -4,10 +4,15 @@
 // Who may call what on the controller's one gRPC port, when it serves TLS:
 //   - grpc.health.v1.Health: anyone (probes);
 //   - nas.v1.WorkerService: only a peer whose client certificate the
-//     controller's CA signed (mutual TLS);
+//     controller's CA signed (mutual TLS) for the role of a worker;
 //   - everything else (nas.v1.SearchService, reflection): a bearer token
 //     from --api_tokens_file in "authorization: Bearer <token>" metadata,
-//     or such a client certificate.
+//     or a client certificate the CA signed for the role of an API client.
+// A certificate's roles are the organizational units (OU) of its subject:
+// "worker" and "api" (scripts/make_certs.sh writes one into each client
+// certificate). So a worker's certificate, on a machine that trains
+// untrusted models, cannot run or cancel searches, and nasctl's cannot
+// report results.
 // Anything else gets UNAUTHENTICATED with a message saying what is missing.
 
 #include <array>
@@ -45,11 +50,24 @@ class ApiTokens {
   std::vector<std::array<unsigned char, 32>> digests_;
 };
 
+// What the peer's client certificate admits it to. Plain value type.
+struct PeerCertificate {
+  bool certified = false;  // It sent a certificate the client CA signed.
+  bool worker = false;     // Its subject holds OU=worker.
+  bool api = false;        // Its subject holds OU=api.
+  std::string subject;     // As gRPC printed it, for messages.
+};
+
+// The roles of a CA-signed certificate whose subject gRPC printed as
+// `subject` (its "x509_subject" property, RFC 2253: attributes separated by
+// ',' or '+', a backslash escaping the next character). A value printed
+// with hex escapes never matches a role.
+PeerCertificate CertificateFromSubject(absl::string_view subject);
+
 // The decision for one call of the method `path` ("/package.Service/Method")
-// from a peer that presented a CA-signed certificate (`peer_certified`) with
-// the value of its "authorization" metadata (nullopt when absent). OK or
-// Unauthenticated with the reason.
-absl::Status AuthorizeCall(absl::string_view path, bool peer_certified,
+// from `peer` with the value of its "authorization" metadata (nullopt when
+// absent). OK or Unauthenticated with the reason.
+absl::Status AuthorizeCall(absl::string_view path, const PeerCertificate& peer,
                            std::optional<absl::string_view> authorization,
                            const ApiTokens& tokens);
 

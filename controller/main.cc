@@ -58,7 +58,8 @@ ABSL_FLAG(std::string, tls_cert, "",
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
 ABSL_FLAG(std::string, tls_client_ca, "",
           "PEM CA that signs client certificates: workers must present one "
-          "(mutual TLS); it also admits a client to the search API");
+          "with OU=worker (mutual TLS); one with OU=api admits a client to "
+          "the search API");
 ABSL_FLAG(std::string, api_tokens_file, "",
           "Bearer tokens the search API accepts, one a line (needs TLS)");
 ABSL_FLAG(bool, insecure, false,
@@ -236,10 +237,11 @@ int main(int argc, char** argv) {
               << (*server)->health_port();
   }
   if (options.tls.has_value()) {
-    LOG(INFO) << "TLS: workers need a client certificate signed by "
+    LOG(INFO) << "TLS: workers need a client certificate with OU=worker "
+                 "signed by "
               << absl::GetFlag(FLAGS_tls_client_ca) << "; the search API takes "
               << options.tls->tokens.size()
-              << " bearer token(s) or such a certificate";
+              << " bearer token(s) or such a certificate with OU=api";
   } else {
     LOG(WARNING) << "--insecure: serving plain text WITHOUT authentication; "
                     "anyone who reaches the port can run searches and act as a "

@@ -292,7 +292,7 @@ std::string Usage() {
       "  --token_file  file holding the bearer token of the search API\n"
       "  --token       the token itself (default $TINYNAS_TOKEN; prefer a file:\n"
       "                a command line is visible to other users)\n"
-      "  --tls_cert, --tls_key  a client certificate instead of a token\n"
+      "  --tls_cert, --tls_key  a client certificate (OU=api) instead of a token\n"
       "  --insecure    plain text, no TLS (only for a controller run --insecure)\n"
       "\nreport writes DIR/index.html: one self-contained page (inline SVG plots,\n"
       "  no script, nothing fetched) with the summary, convergence, the Pareto\n"

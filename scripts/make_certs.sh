@@ -9,13 +9,17 @@
 #                            controller as --tls_client_ca)
 #   server.pem server.key    the controller's certificate; its names are
 #                            localhost, 127.0.0.1 and every NAME_OR_IP given
-#   worker.pem worker.key    a client certificate for nas-worker (mutual TLS)
-#   nasctl.pem nasctl.key    a client certificate for nasctl (optional use)
+#   worker.pem worker.key    a client certificate for nas-worker (mutual TLS),
+#                            subject OU=worker: the worker API only
+#   nasctl.pem nasctl.key    a client certificate for nasctl (optional use),
+#                            subject OU=api: the search API only
 #   api_tokens               one bearer token (64 hex digits) for the search
 #                            API: --api_tokens_file of the controller and
 #                            --token_file of nasctl
 # Idempotent: what exists and is still right (signed by this CA, the same
-# server names, valid for 30 more days) is kept; anything else is made again.
+# server names or client role, valid for 30 more days) is kept; anything
+# else is made again (so client certificates made before the roles were
+# written get them).
 # Private keys and the token file are mode 0600. Needs the openssl command.
 set -euo pipefail
 
@@ -77,14 +81,21 @@ make_ca() {
   rm -f "$dir"/server.pem "$dir"/worker.pem "$dir"/nasctl.pem
 }
 
-make_leaf() {  # NAME CN EXTENSIONS
-  local name=$1 cn=$2 extensions=$3
+# True when CERT's subject holds the organizational unit ROLE.
+has_role() {  # CERT ROLE
+  local subject
+  subject=$(openssl x509 -in "$1" -noout -subject -nameopt RFC2253 2>/dev/null) || return 1
+  [[ ,${subject#subject=}, == *,OU=$2,* ]]
+}
+
+make_leaf() {  # NAME SUBJECT EXTENSIONS
+  local name=$1 subject=$2 extensions=$3
   local cert=$dir/$name.pem key=$dir/$name.key
   local ext_file csr
   ext_file=$(mktemp) csr=$(mktemp)
   printf '%s\n' "$extensions" >"$ext_file"
   [[ -s $key ]] || new_key "$key"
-  openssl req -new -key "$key" -subj "/O=tinynas/CN=$cn" -out "$csr" 2>/dev/null &&
+  openssl req -new -key "$key" -subj "$subject" -out "$csr" 2>/dev/null &&
     openssl x509 -req -in "$csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
       -CAcreateserial -CAserial "$dir/ca.srl" -sha256 -days "$days_leaf" \
       -extfile "$ext_file" -out "$cert" 2>/dev/null ||
@@ -101,14 +112,18 @@ server_sans() {
 
 make_ca
 if ! still_good "$dir/server.pem" "$dir/server.key" || [[ $(server_sans) != "$sans" ]]; then
-  make_leaf server tinynas-controller "basicConstraints=CA:FALSE
+  make_leaf server /O=tinynas/CN=tinynas-controller "basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth
 subjectAltName=$sans"
 fi
-for client in worker nasctl; do
-  if ! still_good "$dir/$client.pem" "$dir/$client.key"; then
-    make_leaf "$client" "tinynas-$client" "basicConstraints=CA:FALSE
+# The controller admits a client certificate to the worker API by OU=worker
+# and to the search API by OU=api (controller/auth.h).
+for client in worker:worker nasctl:api; do
+  role=${client#*:} client=${client%%:*}
+  if ! still_good "$dir/$client.pem" "$dir/$client.key" ||
+     ! has_role "$dir/$client.pem" "$role"; then
+    make_leaf "$client" "/O=tinynas/OU=$role/CN=tinynas-$client" "basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature
 extendedKeyUsage=clientAuth"
   fi

@@ -25,7 +25,8 @@ ABSL_FLAG(std::string, tls_ca, "",
           "PEM CA the controller's certificate must chain to (default: the "
           "system's roots)");
 ABSL_FLAG(std::string, tls_cert, "",
-          "PEM client certificate the controller's CA signed (mutual TLS)");
+          "PEM client certificate the controller's CA signed for a worker, "
+          "OU=worker (mutual TLS)");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
 ABSL_FLAG(bool, insecure, false,
           "Talk to the controller in plain text without authentication "

@@ -44,35 +44,78 @@ TEST(ApiTokensTest, RefusesShortTokensSpacesAndEmptyFiles) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no token")));
 }
 
+const PeerCertificate kNoCertificate;
+const PeerCertificate kWorker = CertificateFromSubject("CN=w7,OU=worker,O=tinynas");
+const PeerCertificate kNasctl = CertificateFromSubject("CN=ops,OU=api,O=tinynas");
+const PeerCertificate kNoRole = CertificateFromSubject("CN=tinynas-worker,O=tinynas");
+
+TEST(CertificateFromSubjectTest, ReadsTheRolesFromTheOrganizationalUnits) {
+  EXPECT_TRUE(kWorker.certified);
+  EXPECT_TRUE(kWorker.worker);
+  EXPECT_FALSE(kWorker.api);
+  EXPECT_TRUE(kNasctl.api);
+  EXPECT_FALSE(kNasctl.worker);
+  EXPECT_TRUE(kNoRole.certified);
+  EXPECT_FALSE(kNoRole.worker || kNoRole.api);
+  // Both, one as a multi-valued RDN.
+  const PeerCertificate both = CertificateFromSubject("CN=x+OU=api,OU=worker");
+  EXPECT_TRUE(both.worker && both.api);
+  // Only an OU attribute whose whole value is the role counts.
+  for (const char* subject :
+       {"CN=worker,O=api", "CN=x,OU=workers", "CN=x,OU=api\\,worker",
+        "CN=OU\\=worker", "CN=x,OU=Worker", "CN=x,OU=\\77orker", "OU=", ""}) {
+    const PeerCertificate peer = CertificateFromSubject(subject);
+    EXPECT_FALSE(peer.worker || peer.api) << subject;
+  }
+  // An escaped character is the character itself.
+  EXPECT_TRUE(CertificateFromSubject("CN=a\\,b,OU=ap\\i").api);
+}
+
 TEST(AuthorizeCallTest, HealthIsOpen) {
-  EXPECT_TRUE(AuthorizeCall("/grpc.health.v1.Health/Check", false, std::nullopt, Tokens()).ok());
+  EXPECT_TRUE(
+      AuthorizeCall("/grpc.health.v1.Health/Check", kNoCertificate, std::nullopt, Tokens()).ok());
 }
 
-TEST(AuthorizeCallTest, WorkerApiNeedsACertificateNotAToken) {
+TEST(AuthorizeCallTest, WorkerApiNeedsAWorkerCertificateNotAToken) {
   const std::string bearer = absl::StrCat("Bearer ", kToken);
-  EXPECT_TRUE(AuthorizeCall(kWorkerPath, true, std::nullopt, Tokens()).ok());
-  EXPECT_THAT(AuthorizeCall(kWorkerPath, false, bearer, Tokens()),
+  EXPECT_TRUE(AuthorizeCall(kWorkerPath, kWorker, std::nullopt, Tokens()).ok());
+  EXPECT_THAT(AuthorizeCall(kWorkerPath, kNoCertificate, bearer, Tokens()),
               StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("client certificate")));
+  // Signed by the CA, but not for a worker: nasctl's, or one without a role.
+  EXPECT_THAT(AuthorizeCall(kWorkerPath, kNasctl, bearer, Tokens()),
+              StatusIs(absl::StatusCode::kUnauthenticated,
+                       HasSubstr("(OU=worker); this one's subject is 'CN=ops,OU=api,O=tinynas'")));
+  EXPECT_THAT(AuthorizeCall(kWorkerPath, kNoRole, std::nullopt, Tokens()),
+              StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("OU=worker")));
 }
 
-TEST(AuthorizeCallTest, SearchApiNeedsAValidBearerTokenOrACertificate) {
+TEST(AuthorizeCallTest, SearchApiNeedsAValidBearerTokenOrAnApiCertificate) {
   const ApiTokens tokens = Tokens();
-  EXPECT_TRUE(AuthorizeCall(kSearchPath, false, absl::StrCat("Bearer ", kToken), tokens).ok());
-  EXPECT_TRUE(AuthorizeCall(kSearchPath, true, std::nullopt, tokens).ok());
-  EXPECT_THAT(AuthorizeCall(kSearchPath, false, std::nullopt, tokens),
+  const std::string bearer = absl::StrCat("Bearer ", kToken);
+  EXPECT_TRUE(AuthorizeCall(kSearchPath, kNoCertificate, bearer, tokens).ok());
+  EXPECT_TRUE(AuthorizeCall(kSearchPath, kNasctl, std::nullopt, tokens).ok());
+  EXPECT_THAT(AuthorizeCall(kSearchPath, kNoCertificate, std::nullopt, tokens),
               StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("bearer token")));
-  EXPECT_THAT(AuthorizeCall(kSearchPath, false, std::string(kToken), tokens),
+  EXPECT_THAT(AuthorizeCall(kSearchPath, kNoCertificate, std::string(kToken), tokens),
               StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("'Bearer <token>'")));
-  EXPECT_THAT(AuthorizeCall(kSearchPath, false, "Bearer wrong-token-wrong-token", tokens),
+  EXPECT_THAT(AuthorizeCall(kSearchPath, kNoCertificate, "Bearer wrong-token-wrong-token", tokens),
               StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("not valid")));
+  // A worker's certificate runs no search, nor does one without a role; with
+  // a valid token they may (the token decides).
+  EXPECT_THAT(AuthorizeCall(kSearchPath, kWorker, std::nullopt, tokens),
+              StatusIs(absl::StatusCode::kUnauthenticated,
+                       HasSubstr("OU=api); this one's subject is 'CN=w7,OU=worker,O=tinynas'")));
+  EXPECT_THAT(AuthorizeCall(kSearchPath, kNoRole, std::nullopt, tokens),
+              StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("OU=api")));
+  EXPECT_TRUE(AuthorizeCall(kSearchPath, kWorker, bearer, tokens).ok());
   // Reflection and unknown methods are not open either.
   EXPECT_FALSE(AuthorizeCall("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-                             false, std::nullopt, tokens)
+                             kNoCertificate, std::nullopt, tokens)
                    .ok());
-  EXPECT_FALSE(AuthorizeCall("", false, std::nullopt, tokens).ok());
+  EXPECT_FALSE(AuthorizeCall("", kNoCertificate, std::nullopt, tokens).ok());
+  EXPECT_FALSE(AuthorizeCall("", kWorker, std::nullopt, tokens).ok());
   // With no tokens configured, only certificates count.
-  EXPECT_FALSE(
-      AuthorizeCall(kSearchPath, false, absl::StrCat("Bearer ", kToken), ApiTokens()).ok());
+  EXPECT_FALSE(AuthorizeCall(kSearchPath, kNoCertificate, bearer, ApiTokens()).ok());
 }
 
 }  // namespace

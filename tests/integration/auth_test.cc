@@ -1,7 +1,8 @@
 // Authentication of the real nas-controller binary serving TLS with
 // certificates and a token from scripts/make_certs.sh: mutual TLS for the
-// worker API, a bearer token (or a client certificate) for the search API,
-// health checks open to probes; and its refusals at start.
+// worker API (a worker's certificate), a bearer token (or an API client's
+// certificate) for the search API, health checks open to probes; and its
+// refusals at start.
 #include <signal.h>
 #include <stdlib.h>
 
@@ -48,6 +49,19 @@ class AuthTest : public ::testing::Test {
     NAS_ASSERT_OK_AND_ASSIGN(TlsMaterial other, TlsMaterial::Make(*dir_ + "/other"));
     tls_ = new TlsMaterial(tls);
     other_ = new TlsMaterial(other);
+    // A client certificate the CA signed with no role (as make_certs.sh
+    // made them before roles): it admits to neither API.
+    std::string output;
+    ASSERT_EQ(RunCommand(absl::StrCat(
+                  "(cd '", tls_->dir, "' && openssl genpkey -algorithm EC -pkeyopt "
+                  "ec_paramgen_curve:P-256 -out norole.key && openssl req -new -key "
+                  "norole.key -subj /O=tinynas/CN=tinynas-worker -out norole.csr && "
+                  "printf 'extendedKeyUsage=clientAuth\\n' > norole.ext && "
+                  "openssl x509 -req -in norole.csr -CA ca.pem -CAkey ca.key "
+                  "-CAserial ca.srl -days 2 -extfile norole.ext -out norole.pem) 2>&1"),
+                  &output),
+              0)
+        << output;
     std::vector<std::string> args = {
         "--db=" + PostgresEnvironment::NewDatabaseUri(), "--listen=127.0.0.1:0",
         "--port_file=" + *dir_ + "/port", "--metrics_listen=127.0.0.1:0"};
@@ -118,6 +132,20 @@ TEST_F(AuthTest, WorkerWithCertificateTheCaSignedRegisters) {
   EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
+TEST_F(AuthTest, OnlyAWorkerCertificateMakesAWorker) {
+  // nasctl's certificate (OU=api) and one without a role, both signed by
+  // the CA: refused, naming the subject as the controller read it.
+  grpc::Status status = Register(tls_->Credentials("nasctl", ""));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("(OU=worker); this one's subject is "
+                        "'CN=tinynas-nasctl,OU=api,O=tinynas'"));
+  status = Register(tls_->Credentials("norole", ""));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("this one's subject is 'CN=tinynas-worker,O=tinynas'"));
+}
+
 TEST_F(AuthTest, WorkerWithoutCertificateIsUnauthenticated) {
   const grpc::Status status = Register(tls_->Credentials("", ""));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
@@ -149,6 +177,17 @@ TEST_F(AuthTest, SearchApiTakesTheTokenOrACertificate) {
   grpc::Status status = ListSearches(tls_->Credentials("", tls_->token));
   EXPECT_TRUE(status.ok()) << status.error_message();
   status = ListSearches(tls_->Credentials("nasctl", ""));
+  EXPECT_TRUE(status.ok()) << status.error_message();
+
+  // A worker's certificate runs no search (its machine trains untrusted
+  // models), nor does one without a role; with the token they may.
+  status = ListSearches(tls_->Credentials("worker", ""));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("(OU=api); this one's subject is 'CN=tinynas-worker,OU=worker,O=tinynas'"));
+  status = ListSearches(tls_->Credentials("norole", ""));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  status = ListSearches(tls_->Credentials("worker", tls_->token));
   EXPECT_TRUE(status.ok()) << status.error_message();
 
   status = ListSearches(tls_->Credentials("", ""));

@@ -122,6 +122,20 @@ TEST_F(TlsSearchTest, WorkerTrainsARealSearchOverMutualTls) {
             0)
       << output;
   EXPECT_THAT(output, HasSubstr("tls-worker"));
+
+  // nasctl's certificate (OU=api), signed by the same CA, makes no worker:
+  // nas-worker stops at once, saying why.
+  EXPECT_EQ(RunCommand(absl::StrCat(kWorker, " --controller=", address,
+                                    " --metrics_listen=none --name=api-cert",
+                                    " --tls_ca=", tls_.ca(),
+                                    " --tls_cert=", tls_.Path("nasctl.pem"),
+                                    " --tls_key=", tls_.Path("nasctl.key")),
+                       &output),
+            1)
+      << output;
+  EXPECT_THAT(output, ::testing::ContainsRegex(
+                          "nas-worker: RegisterWorker: [^\n]*OU=worker[^\n]*"
+                          "'CN=tinynas-nasctl,OU=api,O=tinynas'"));
   EXPECT_THAT(Slurp(dir_ + "/worker.log"), HasSubstr("tls-worker"));
 }
 
