@@ -14,7 +14,8 @@ namespace {
 // gRPC waits up to two minutes between reconnection attempts of a channel
 // that keeps failing (a controller down for a while); calls fail at once
 // meanwhile. Capped at 1 s, a worker reaches a restarted controller within
-// about a second instead of after its channel's backoff.
+// about a second instead of after its channel's backoff (given the backup
+// poll interval that worker/main.cc sets).
 grpc::ChannelArguments ChannelArgs() {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);

@@ -41,7 +41,9 @@ using ::google::protobuf::util::MessageDifferencer;
 constexpr char kController[] = NAS_CONTROLLER_BINARY;
 constexpr char kWorker[] = NAS_WORKER_BINARY;
 constexpr int kKills = 4;
-constexpr int kMaxTrials = 48;
+// Room for every kill: up to 21 trials (many answered from the cache) were
+// done between two kills, and 48 once ran out before the last.
+constexpr int kMaxTrials = 96;
 
 std::string SpecYaml(const std::string& policy) {
   FaultSpec spec;
