@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "common/architecture.h"
 #include "common/cost_model.h"
 #include "common/logging.h"
@@ -30,6 +31,8 @@ constexpr int kMaxSkipsInARow = 16;
 
 // How often a RUNNING search's Pareto-front gauge is brought up to date.
 constexpr absl::Duration kParetoInterval = absl::Seconds(30);
+// How often failing scheduler rounds are logged, after the first.
+constexpr absl::Duration kFailureLogInterval = absl::Seconds(30);
 // Points the front is computed over at once (ParetoFrontIndices is
 // quadratic in its input).
 constexpr size_t kParetoChunk = 512;
@@ -120,6 +123,31 @@ absl::StatusOr<v1::Search> Scheduler::CancelSearch(int64_t search_id) {
 absl::Status Scheduler::Tick() {
   absl::MutexLock lock(&tick_mu_);
   const absl::Time now = clock_->Now();
+  absl::Status status = GraceLeases(now);
+  if (status.ok()) status = Round(now);
+  if (absl::IsUnavailable(status) && unreachable_.empty()) {
+    unreachable_ = absl::StrCat("the database did not answer from ",
+                                absl::FormatTime("%H:%M:%E3S", now,
+                                                 absl::LocalTimeZone()));
+  }
+  return status;
+}
+
+absl::Status Scheduler::GraceLeases(absl::Time now) {
+  if (unreachable_.empty()) return absl::OkStatus();
+  NAS_ASSIGN_OR_RETURN(const int extended,
+                       store_->ExtendLeases(now + options_.lease_ttl));
+  if (extended > 0) {
+    LOG(WARNING) << unreachable_ << ": " << extended
+                 << " running lease(s) now run at least a lease TTL ("
+                 << options_.lease_ttl
+                 << ") from now, so that their workers can heartbeat";
+  }
+  unreachable_.clear();
+  return absl::OkStatus();
+}
+
+absl::Status Scheduler::Round(absl::Time now) {
   NAS_RETURN_IF_ERROR(ExpireLeases(now));
   NAS_ASSIGN_OR_RETURN(SlotCounts slots,
                        store_->CountSlots(now - options_.worker_timeout));
@@ -394,6 +422,12 @@ void Scheduler::Wake() {
 }
 
 void Scheduler::Loop(absl::Duration interval) {
+  // Rounds fail together (a database outage fails every one): the first
+  // failure is logged, then one line every kFailureLogInterval with the
+  // count, and one when rounds succeed again.
+  int failed = 0;
+  absl::Time first_failure;
+  absl::Time logged;
   while (true) {
     {
       absl::MutexLock lock(&loop_mu_);
@@ -404,8 +438,28 @@ void Scheduler::Loop(absl::Duration interval) {
       if (stop_) return;
       wake_ = false;
     }
-    absl::Status status = Tick();
-    if (!status.ok()) LOG(WARNING) << "scheduler round failed: " << status;
+    const absl::Status status = Tick();
+    const absl::Time now = absl::Now();
+    if (status.ok()) {
+      if (failed > 1) {
+        LOG(INFO) << "scheduler rounds succeed again, after " << failed
+                  << " failed over "
+                  << absl::Trunc(now - first_failure, absl::Milliseconds(1));
+      }
+      failed = 0;
+      continue;
+    }
+    if (failed++ == 0) first_failure = now;
+    if (failed == 1) {
+      LOG(WARNING) << "scheduler round failed: " << status;
+      logged = now;
+    } else if (now >= logged + kFailureLogInterval) {
+      LOG(WARNING) << "scheduler rounds still failing (" << failed
+                   << " in a row, over "
+                   << absl::Trunc(now - first_failure, absl::Seconds(1))
+                   << "): " << status;
+      logged = now;
+    }
   }
 }
 

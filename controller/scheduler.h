@@ -57,7 +57,11 @@ class Scheduler {
   absl::StatusOr<v1::Search> CancelSearch(int64_t search_id);
 
   // One round: expire leases, then plan every RUNNING search. Errors of one
-  // search are logged and do not stop the others.
+  // search are logged and do not stop the others. The first round after
+  // workers could not reach a working controller (it had not started, or
+  // the database did not answer) first lets every running lease run a lease
+  // TTL from now: workers keep training through such an outage, and a
+  // lease that ran out meanwhile would hand their trials to others.
   absl::Status Tick();
 
   // Runs Tick() every `interval`, and soon after Wake(), on a thread of its
@@ -72,6 +76,10 @@ class Scheduler {
   enum class Fate;
 
   absl::Status ExpireLeases(absl::Time now);
+  // The grace of Tick, when one is due.
+  absl::Status GraceLeases(absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(tick_mu_);
+  absl::Status Round(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tick_mu_);
   absl::Status PlanRunningSearch(int64_t search_id, absl::Time now,
                                  const SlotCounts& slots, int* pending)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(tick_mu_);
@@ -122,6 +130,10 @@ class Scheduler {
     absl::Time updated = absl::InfinitePast();
   };
   absl::flat_hash_map<int64_t, ParetoWatch> pareto_ ABSL_GUARDED_BY(tick_mu_);
+  // Why workers could not reach a working controller, until a round has
+  // given their leases the grace; empty when no grace is due.
+  std::string unreachable_ ABSL_GUARDED_BY(tick_mu_) =
+      "the controller was not running";
 
   absl::Mutex settle_mu_;
   absl::flat_hash_set<int64_t> settling_ ABSL_GUARDED_BY(settle_mu_);

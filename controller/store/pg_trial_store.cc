@@ -782,6 +782,21 @@ WHERE id = $1)sql",
   return expired;
 }
 
+absl::StatusOr<int> PgTrialStore::ExtendLeases(absl::Time until) {
+  // SKIP LOCKED: rows another transaction holds are being heartbeated or
+  // reported, and waiting for them in an order of this statement's own
+  // could deadlock with a heartbeat of several leases.
+  return Transact<int>("extending leases", [&](pqxx::transaction_base& txn) {
+    return static_cast<int>(txn.exec_params(R"sql(
+UPDATE trials t SET lease_expires_ms = $1
+FROM (SELECT id FROM trials WHERE state = 2 AND lease_expires_ms < $1
+      ORDER BY id FOR UPDATE SKIP LOCKED) held
+WHERE t.id = held.id)sql",
+                                            Ms(until))
+                                .affected_rows());
+  });
+}
+
 absl::StatusOr<StoredPolicy> PgTrialStore::LoadPolicy(int64_t search_id) {
   return Transact<StoredPolicy>(
       "loading search policy", [&](pqxx::transaction_base& txn) {

@@ -94,6 +94,7 @@ class PgTrialStore : public TrialStore {
       const PolicyObserver& observe) override;
   absl::StatusOr<std::vector<ExpiredLease>> ExpireLeases(
       absl::Time now) override;
+  absl::StatusOr<int> ExtendLeases(absl::Time until) override;
 
   absl::StatusOr<StoredPolicy> LoadPolicy(int64_t search_id) override;
   absl::StatusOr<PolicySummary> GetPolicySummary(int64_t search_id,

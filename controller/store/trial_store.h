@@ -257,6 +257,10 @@ class TrialStore {
   // Heartbeat, FinishSearch, CancelSearch and CancelPendingTrials cancel.
   virtual absl::StatusOr<std::vector<ExpiredLease>> ExpireLeases(
       absl::Time now) = 0;
+  // Lets every RUNNING trial's lease run until `until` at least, except
+  // those another transaction holds right now (a heartbeat or a report is
+  // on them). Returns how many it extended.
+  virtual absl::StatusOr<int> ExtendLeases(absl::Time until) = 0;
 
   // The search's stored policy, read from one snapshot: its state (empty
   // when nothing was learnt), the whole Q-table (ordered by state, then

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -60,6 +61,26 @@ TEST_F(ControllerKillTest, RandomSearchSurvivesRepeatedControllerKills) {
   // A lease committed just before a kill never reached its worker.
   accounting.leases_logged_exactly = false;
   ExpectEveryTrialAccountedFor(search.id(), accounting);
+}
+
+TEST_F(ControllerKillTest, DownLongerThanTheLeaseTtlHandsNoTrialOn) {
+  // Workers train on while no controller runs; the next one lets every
+  // running lease run a lease TTL from its start before expiring any, so
+  // the trials they held are not handed on (a restart of a Kubernetes pod
+  // easily outlasts a lease). The workers' channels reach the new
+  // controller about 0.5 s after it serves.
+  v1::Search search;
+  std::vector<TrialRow> held;
+  ASSERT_NO_FATAL_FAILURE(
+      StartSearchUntilEveryWorkerIsBusy("controller-down", 2000, &search, &held));
+  ASSERT_NO_FATAL_FAILURE(KillController());
+  absl::SleepFor(absl::Seconds(5));  // Over two lease TTLs.
+  ASSERT_NO_FATAL_FAILURE(StartController());
+  ExpectEndKeepingHeldLeases(search, held);
+  std::cout << "trials " << held[0].id << " and " << held[1].id
+            << " kept their leases through 5 s without a controller (lease "
+               "TTL 2 s)"
+            << std::endl;
 }
 
 }  // namespace

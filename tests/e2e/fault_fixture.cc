@@ -338,6 +338,57 @@ TrialRow FaultTest::WaitForRunning(int64_t search_id, const std::string& worker,
   return found;
 }
 
+constexpr int kHeldSearchTrials = 8;
+
+void FaultTest::StartSearchUntilEveryWorkerIsBusy(const std::string& name,
+                                                  int lease_ttl_ms,
+                                                  v1::Search* search,
+                                                  std::vector<TrialRow>* held) {
+  lease_ttl_ms_ = lease_ttl_ms;
+  heartbeat_ms_ = 300;
+  ASSERT_NO_FATAL_FAILURE(StartController());
+  StartWorker(name + "-w0");
+  StartWorker(name + "-w1");
+  FaultSpec spec;
+  spec.name = name;
+  spec.max_trials = kHeldSearchTrials;
+  absl::StatusOr<v1::Search> submitted = Submit(FaultSpecYaml(spec));
+  ASSERT_TRUE(submitted.ok()) << submitted.status();
+  *search = *submitted;
+  ASSERT_NO_FATAL_FAILURE(WaitForResults(search->id(), 1));
+  const bool busy = WaitUntil(
+      [&] {
+        held->clear();
+        for (const TrialRow& t : Trials(search->id())) {
+          if (t.state == v1::TRIAL_RUNNING) held->push_back(t);
+        }
+        return held->size() == 2;
+      },
+      absl::Seconds(60));
+  ASSERT_TRUE(busy) << "the workers were not both busy within 60 s";
+}
+
+void FaultTest::ExpectEndKeepingHeldLeases(const v1::Search& search,
+                                           const std::vector<TrialRow>& held) {
+  const v1::Search ended = WaitForEnd(search.id(), absl::Seconds(120));
+  ASSERT_EQ(ended.state(), v1::SEARCH_SUCCEEDED) << ended.ShortDebugString();
+  Accounting accounting{kHeldSearchTrials};
+  // A lease committed as the controller or database went may not have
+  // reached its worker.
+  accounting.leases_logged_exactly = false;
+  ExpectEveryTrialAccountedFor(search.id(), accounting);
+  for (const TrialRow& before : held) {
+    const TrialRow after = Trial(before.id);
+    EXPECT_EQ(after.state, v1::TRIAL_SUCCEEDED) << "trial " << before.id;
+    EXPECT_EQ(after.attempts, 1) << "trial " << before.id << " was handed on";
+    EXPECT_EQ(after.lease_id, before.lease_id) << "trial " << before.id;
+    EXPECT_EQ(after.worker, before.worker) << "trial " << before.id;
+  }
+  const std::string log = Slurp(dir_ + "/controller.log");
+  EXPECT_NE(log.find("so that their workers can heartbeat"), std::string::npos)
+      << "the controller logged no grace for the held leases";
+}
+
 std::map<int64_t, int> FaultTest::LoggedReports(const std::string& kind) {
   // worker/worker_loop.cc: "trial N reported" when accepted, else
   // "trial N reported; not accepted: <detail>".

@@ -136,6 +136,20 @@ class FaultTest : public ::testing::Test {
                           absl::Duration min_age, absl::Duration max_age,
                           absl::Duration timeout);
 
+  // For an outage longer than the lease TTL: the controller (lease TTL
+  // `lease_ttl_ms`, heartbeats every 300 ms) and two workers, `name`-w0 and
+  // `name`-w1, run an 8-trial search until it has a result and both
+  // workers hold a lease. Sets `search` and `held` (the RUNNING trials).
+  void StartSearchUntilEveryWorkerIsBusy(const std::string& name,
+                                         int lease_ttl_ms, v1::Search* search,
+                                         std::vector<TrialRow>* held);
+  // After the outage: the search ends with every trial accounted for, and
+  // the trials `held` ended SUCCEEDED under the same lease, by the same
+  // worker, at their first attempt (no lease ran out while the controller
+  // or its database was down), the controller having logged the grace.
+  void ExpectEndKeepingHeldLeases(const v1::Search& search,
+                                  const std::vector<TrialRow>& held);
+
   // Report lines of the worker logs by trial id.
   std::map<int64_t, int> LoggedReports(const std::string& kind);
   // The search ended SUCCEEDED with every trial accounted for: numbers

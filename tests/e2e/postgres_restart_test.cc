@@ -7,6 +7,7 @@
 #include <iostream>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
@@ -78,6 +79,30 @@ TEST_F(PostgresRestartTest, ControllerReconnectsAndWorkersKeepTheirResults) {
   EXPECT_GE(retried, 1) << "no report met an outage; the test proved little";
   std::cout << retried << " report deliveries retried across " << kOutages
             << " outages of " << kOutage << std::endl;
+}
+
+TEST_F(PostgresRestartTest, OutageLongerThanTheLeaseTtlHandsNoTrialOn) {
+  // Workers train on while the database is away, their heartbeats failing;
+  // once it is back the controller lets every running lease run a lease
+  // TTL before expiring any, so the trials they held are not handed to
+  // another worker and their results are not refused as stale.
+  ASSERT_NO_FATAL_FAILURE(UseOwnPostgres());
+  v1::Search search;
+  std::vector<TrialRow> held;
+  ASSERT_NO_FATAL_FAILURE(
+      StartSearchUntilEveryWorkerIsBusy("pg-long", 1500, &search, &held));
+  ASSERT_NO_FATAL_FAILURE(StopPostgres());
+  absl::SleepFor(absl::Seconds(4));  // Over two lease TTLs.
+  ASSERT_NO_FATAL_FAILURE(StartPostgres());
+  ExpectEndKeepingHeldLeases(search, held);
+  // The rounds that failed meanwhile (about eight) are logged once, and
+  // their end once.
+  const std::string log = Slurp(dir_ + "/controller.log");
+  EXPECT_EQ(CountLines(log, "scheduler round failed"), 1);
+  EXPECT_EQ(CountLines(log, "scheduler rounds succeed again"), 1);
+  std::cout << "trials " << held[0].id << " and " << held[1].id
+            << " kept their leases through a 4 s outage (lease TTL 1.5 s)"
+            << std::endl;
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "common/grpc_status.h"
 #include "gmock/gmock.h"
@@ -437,7 +438,17 @@ TEST_F(SearchServiceTest, RestartedControllerResumesAndRehandsLeases) {
   const int64_t lost = RegisterWorker("w-lost", 1);
   const v1::TrialTask orphan = LeaseOne(lost);
   StopServer();  // The controller dies; its state is in PostgreSQL.
+  clock_.Advance(2 * kLeaseTtl);  // It stays down longer than the lease.
   StartServer();
+  // Its worker could not heartbeat while no controller ran: the new one's
+  // first round lets the lease run a lease TTL from then, not expire it.
+  AdvanceAndTick(absl::ZeroDuration());
+  EXPECT_EQ(Count(absl::StrCat(
+                "SELECT COUNT(*) FROM trials WHERE state = 2 AND id = ",
+                orphan.trial_id(), " AND lease_expires_ms >= ",
+                absl::ToUnixMillis(clock_.Now() + kLeaseTtl))),
+            1);
+  // No heartbeat comes within it: the trial is handed on.
   AdvanceAndTick(kLeaseTtl + absl::Seconds(1));
   const int64_t worker = RegisterWorker("w-new", 1);
   v1::TrialTask again;
