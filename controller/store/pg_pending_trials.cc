@@ -93,12 +93,8 @@ absl::StatusOr<std::vector<absl::StatusOr<v1::Trial>>> InsertPendingTrialsIn(
     }
   }
   if (inserted.empty()) return out;
-  int number = txn.exec_params1(
-                      "UPDATE searches SET infeasible_streak = 0, "
-                      "next_number = next_number + $2 WHERE id = $1 "
-                      "RETURNING next_number - $2",
-                      search_id, static_cast<int>(inserted.size()))[0]
-                   .as<int>();
+  int number = TakeTrialNumbers(txn, search_id,
+                                static_cast<int>(inserted.size()), false);
   absl::flat_hash_map<int, size_t> by_number;
   nlohmann::json rows = nlohmann::json::array();
   for (size_t i : inserted) {

@@ -52,4 +52,16 @@ absl::Status LockRunningSearch(pqxx::transaction_base& txn, int64_t search_id) {
   return absl::OkStatus();
 }
 
+int TakeTrialNumbers(pqxx::transaction_base& txn, int64_t search_id, int count,
+                     bool infeasible) {
+  return txn
+      .exec_params1(
+          "UPDATE searches SET infeasible_streak = CASE WHEN $3 "
+          "THEN infeasible_streak + 1 ELSE 0 END, "
+          "next_number = next_number + $2 WHERE id = $1 "
+          "RETURNING next_number - $2",
+          search_id, count, infeasible)[0]
+      .as<int>();
+}
+
 }  // namespace nas::controller

@@ -72,6 +72,12 @@ inline absl::Status NoSuchSearch(int64_t id) {
 // unknown search, kFailedPrecondition when it is no longer RUNNING.
 absl::Status LockRunningSearch(pqxx::transaction_base& txn, int64_t search_id);
 
+// Takes the search's next `count` trial numbers from its counter and
+// returns the first; the infeasible streak grows by one for an INFEASIBLE
+// trial (`infeasible`) and restarts at 0 otherwise.
+int TakeTrialNumbers(pqxx::transaction_base& txn, int64_t search_id, int count,
+                     bool infeasible);
+
 }  // namespace nas::controller
 
 #endif  // NAS_CONTROLLER_STORE_PG_ROWS_H_

@@ -388,14 +388,8 @@ absl::StatusOr<v1::Trial> PgTrialStore::InsertTrial(
           LockCacheKey(txn, trial.cache_key);
           NAS_RETURN_IF_ERROR(CheckNotTrained(txn, trial.cache_key));
         }
-        const int number =
-            txn.exec_params1(
-                   "UPDATE searches SET infeasible_streak = CASE WHEN $2 "
-                   "THEN infeasible_streak + 1 ELSE 0 END, "
-                   "next_number = next_number + 1 WHERE id = $1 "
-                   "RETURNING next_number - 1",
-                   trial.search_id, trial.state == v1::TRIAL_INFEASIBLE)[0]
-                .as<int>();
+        const int number = TakeTrialNumbers(
+            txn, trial.search_id, 1, trial.state == v1::TRIAL_INFEASIBLE);
         v1::Trial stored = InsertTrialRow(txn, trial, number, now);
         if (trial.state != v1::TRIAL_PENDING) {
           NAS_RETURN_IF_ERROR(ObserveFinalTrial(txn, stored, observe, now));

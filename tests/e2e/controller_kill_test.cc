@@ -78,11 +78,8 @@ TEST_F(ControllerKillTest, DownLongerThanTheLeaseTtlHandsNoTrialOn) {
   ASSERT_NO_FATAL_FAILURE(KillController());
   absl::SleepFor(absl::Seconds(5));  // Over two lease TTLs.
   ASSERT_NO_FATAL_FAILURE(StartController());
-  ExpectEndKeepingHeldLeases(search, held);
-  std::cout << "trials " << held[0].id << " and " << held[1].id
-            << " kept their leases through 5 s without a controller (lease "
-               "TTL 2 s)"
-            << std::endl;
+  ExpectEndKeepingHeldLeases(search, held,
+                             "5 s without a controller (lease TTL 2 s)");
 }
 
 }  // namespace

@@ -369,7 +369,8 @@ void FaultTest::StartSearchUntilEveryWorkerIsBusy(const std::string& name,
 }
 
 void FaultTest::ExpectEndKeepingHeldLeases(const v1::Search& search,
-                                           const std::vector<TrialRow>& held) {
+                                           const std::vector<TrialRow>& held,
+                                           const std::string& outage) {
   const v1::Search ended = WaitForEnd(search.id(), absl::Seconds(120));
   ASSERT_EQ(ended.state(), v1::SEARCH_SUCCEEDED) << ended.ShortDebugString();
   Accounting accounting{kHeldSearchTrials};
@@ -387,6 +388,8 @@ void FaultTest::ExpectEndKeepingHeldLeases(const v1::Search& search,
   const std::string log = Slurp(dir_ + "/controller.log");
   EXPECT_NE(log.find("so that their workers can heartbeat"), std::string::npos)
       << "the controller logged no grace for the held leases";
+  std::cout << "trials " << held[0].id << " and " << held[1].id
+            << " kept their leases through " << outage << std::endl;
 }
 
 std::map<int64_t, int> FaultTest::LoggedReports(const std::string& kind) {

@@ -147,8 +147,10 @@ class FaultTest : public ::testing::Test {
   // the trials `held` ended SUCCEEDED under the same lease, by the same
   // worker, at their first attempt (no lease ran out while the controller
   // or its database was down), the controller having logged the grace.
+  // Prints which trials kept their leases through `outage` (its words).
   void ExpectEndKeepingHeldLeases(const v1::Search& search,
-                                  const std::vector<TrialRow>& held);
+                                  const std::vector<TrialRow>& held,
+                                  const std::string& outage);
 
   // Report lines of the worker logs by trial id.
   std::map<int64_t, int> LoggedReports(const std::string& kind);

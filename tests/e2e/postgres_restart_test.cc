@@ -94,15 +94,12 @@ TEST_F(PostgresRestartTest, OutageLongerThanTheLeaseTtlHandsNoTrialOn) {
   ASSERT_NO_FATAL_FAILURE(StopPostgres());
   absl::SleepFor(absl::Seconds(4));  // Over two lease TTLs.
   ASSERT_NO_FATAL_FAILURE(StartPostgres());
-  ExpectEndKeepingHeldLeases(search, held);
+  ExpectEndKeepingHeldLeases(search, held, "a 4 s outage (lease TTL 1.5 s)");
   // The rounds that failed meanwhile (about eight) are logged once, and
   // their end once.
   const std::string log = Slurp(dir_ + "/controller.log");
   EXPECT_EQ(CountLines(log, "scheduler round failed"), 1);
   EXPECT_EQ(CountLines(log, "scheduler rounds succeed again"), 1);
-  std::cout << "trials " << held[0].id << " and " << held[1].id
-            << " kept their leases through a 4 s outage (lease TTL 1.5 s)"
-            << std::endl;
 }
 
 }  // namespace
