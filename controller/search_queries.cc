@@ -1,5 +1,6 @@
 #include "controller/search_queries.h"
 
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -55,7 +56,29 @@ absl::StatusOr<std::vector<v1::Search>> SearchQueries::ListSearches(int limit) {
 absl::StatusOr<std::vector<v1::Trial>> SearchQueries::ListTrials(
     int64_t search_id, v1::TrialState state) {
   NAS_RETURN_IF_ERROR(store_->GetSearch(search_id).status());
-  return store_->ListTrials(search_id, state);
+  NAS_ASSIGN_OR_RETURN(std::vector<v1::Trial> trials,
+                       store_->ListTrials(search_id, state));
+  for (v1::Trial& trial : trials) AttachProgress(&trial);
+  return trials;
+}
+
+absl::StatusOr<v1::Trial> SearchQueries::GetTrial(int64_t trial_id) {
+  NAS_ASSIGN_OR_RETURN(v1::Trial trial, store_->GetTrial(trial_id));
+  AttachProgress(&trial);
+  return trial;
+}
+
+std::vector<v1::TrialProgress> SearchQueries::RunningProgress(
+    int64_t search_id) const {
+  if (progress_ == nullptr) return {};
+  return progress_->ForSearch(search_id, clock_->Now());
+}
+
+void SearchQueries::AttachProgress(v1::Trial* trial) const {
+  if (progress_ == nullptr || trial->state() != v1::TRIAL_RUNNING) return;
+  std::optional<v1::TrialProgress> progress =
+      progress_->ForTrial(trial->id(), clock_->Now());
+  if (progress.has_value()) *trial->mutable_progress() = *std::move(progress);
 }
 
 absl::StatusOr<std::vector<v1::Trial>> SearchQueries::ParetoFront(

@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "controller/clock.h"
+#include "controller/progress_board.h"
 #include "controller/store/trial_store.h"
 #include "proto/nas.pb.h"
 
@@ -24,9 +25,14 @@ struct ModelExport {
 // borrows the store and clock, which must outlive it.
 class SearchQueries {
  public:
+  // `progress` (may be null) is where running trials' progress is read.
   SearchQueries(TrialStore* store, const Clock* clock,
-                absl::Duration worker_timeout)
-      : store_(store), clock_(clock), worker_timeout_(worker_timeout) {}
+                absl::Duration worker_timeout,
+                const ProgressBoard* progress = nullptr)
+      : store_(store),
+        clock_(clock),
+        worker_timeout_(worker_timeout),
+        progress_(progress) {}
   SearchQueries(const SearchQueries&) = delete;
   SearchQueries& operator=(const SearchQueries&) = delete;
 
@@ -34,10 +40,11 @@ class SearchQueries {
   absl::StatusOr<v1::Search> GetSearch(int64_t search_id);
   // Newest first; `limit` 0 means 100.
   absl::StatusOr<std::vector<v1::Search>> ListSearches(int limit);
-  // NotFound for an unknown trial.
-  absl::StatusOr<v1::Trial> GetTrial(int64_t trial_id) {
-    return store_->GetTrial(trial_id);
-  }
+  // NotFound for an unknown trial. A RUNNING trial carries its progress
+  // (here and in ListTrials) once its worker sent some.
+  absl::StatusOr<v1::Trial> GetTrial(int64_t trial_id);
+  // The progress of the search's running trials, by trial number.
+  std::vector<v1::TrialProgress> RunningProgress(int64_t search_id) const;
   // In number order; UNSPECIFIED = every state.
   absl::StatusOr<std::vector<v1::Trial>> ListTrials(int64_t search_id,
                                                     v1::TrialState state);
@@ -58,10 +65,12 @@ class SearchQueries {
 
  private:
   absl::StatusOr<int> LiveSlots();
+  void AttachProgress(v1::Trial* trial) const;
 
   TrialStore* const store_;
   const Clock* const clock_;
   const absl::Duration worker_timeout_;
+  const ProgressBoard* const progress_;
 };
 
 }  // namespace nas::controller

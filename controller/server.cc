@@ -44,7 +44,8 @@ ControllerServer::ControllerServer(TrialStore* store, const Clock* clock,
     : store_(store),
       metrics_(registry),
       contexts_(store),
-      queries_(store, clock, 3 * options.lease_ttl) {
+      progress_(options.lease_ttl),
+      queries_(store, clock, 3 * options.lease_ttl, &progress_) {
   watch_hub_ =
       std::make_unique<WatchHub>(&queries_, options.watch_poll_interval);
   scheduler_ = std::make_unique<Scheduler>(
@@ -54,7 +55,8 @@ ControllerServer::ControllerServer(TrialStore* store, const Clock* clock,
   dispatcher_ = std::make_unique<TrialDispatcher>(
       store, &contexts_, clock, &metrics_, watch_hub_.get(),
       [scheduler = scheduler_.get()] { scheduler->Wake(); },
-      DispatcherOptions{options.lease_ttl, options.heartbeat_interval});
+      DispatcherOptions{options.lease_ttl, options.heartbeat_interval},
+      &progress_);
   search_service_ = std::make_unique<SearchServiceImpl>(
       scheduler_.get(), &queries_, watch_hub_.get(), &metrics_);
   worker_service_ =

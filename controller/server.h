@@ -15,6 +15,7 @@
 #include "controller/controller_metrics.h"
 #include "controller/scheduler.h"
 #include "controller/search_contexts.h"
+#include "controller/progress_board.h"
 #include "controller/search_queries.h"
 #include "controller/search_service.h"
 #include "controller/store/trial_store.h"
@@ -98,6 +99,7 @@ class ControllerServer {
   // Declared in dependency order; destroyed in reverse.
   ControllerMetrics metrics_;
   SearchContexts contexts_;
+  ProgressBoard progress_;  // Running trials' progress from heartbeats.
   SearchQueries queries_;
   std::unique_ptr<WatchHub> watch_hub_;
   std::unique_ptr<Scheduler> scheduler_;

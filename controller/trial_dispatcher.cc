@@ -51,7 +51,8 @@ TrialDispatcher::TrialDispatcher(TrialStore* store, SearchContexts* contexts,
                                  const Clock* clock, ControllerMetrics* metrics,
                                  ChangeListener* listener,
                                  std::function<void()> wake_scheduler,
-                                 DispatcherOptions options)
+                                 DispatcherOptions options,
+                                 ProgressBoard* progress)
     : store_(store),
       contexts_(contexts),
       clock_(clock),
@@ -59,6 +60,7 @@ TrialDispatcher::TrialDispatcher(TrialStore* store, SearchContexts* contexts,
       listener_(listener),
       wake_scheduler_(std::move(wake_scheduler)),
       options_(options),
+      progress_(progress),
       reports_(&TrialDispatcher::PickBatch,
                [this](const std::vector<PendingReport*>& batch) {
                  RecordBatch(batch);
@@ -133,7 +135,8 @@ absl::StatusOr<v1::TrialTask> TrialDispatcher::MakeTask(
 }
 
 absl::StatusOr<std::vector<v1::LeaseVerdict>> TrialDispatcher::Heartbeat(
-    int64_t worker_id, const std::vector<std::string>& lease_ids) {
+    int64_t worker_id, const std::vector<std::string>& lease_ids,
+    const std::vector<const v1::TrialProgress*>& progress) {
   const absl::Time now = clock_->Now();
   // Without leases a heartbeat only says that the worker lives; that is
   // written at most every half lease TTL (workers count as gone after three
@@ -142,16 +145,27 @@ absl::StatusOr<std::vector<v1::LeaseVerdict>> TrialDispatcher::Heartbeat(
     return std::vector<v1::LeaseVerdict>();
   }
   NAS_ASSIGN_OR_RETURN(
-      std::vector<LeaseStatus> statuses,
+      std::vector<HeldLease> held,
       store_->Heartbeat(worker_id, lease_ids, now, now + options_.lease_ttl));
   MarkSeen(worker_id, now);
   std::vector<v1::LeaseVerdict> verdicts;
   for (size_t i = 0; i < lease_ids.size(); ++i) {
     v1::LeaseVerdict& verdict = verdicts.emplace_back();
     verdict.set_lease_id(lease_ids[i]);
-    verdict.set_keep_going(statuses[i] == LeaseStatus::kActive);
+    verdict.set_keep_going(held[i].status == LeaseStatus::kActive);
+    if (verdict.keep_going() && i < progress.size() && progress[i] != nullptr) {
+      RecordProgress(held[i], *progress[i], now);
+    }
   }
   return verdicts;
+}
+
+void TrialDispatcher::RecordProgress(const HeldLease& held,
+                                     const v1::TrialProgress& progress,
+                                     absl::Time now) {
+  if (progress_ == nullptr) return;
+  progress_->Update(held, progress, now);
+  if (listener_ != nullptr) listener_->OnSearchChanged(held.search_id, 0);
 }
 
 void TrialDispatcher::RememberLeased(const std::vector<LeasedTrial>& leased,
@@ -227,6 +241,7 @@ absl::StatusOr<ReportAck> TrialDispatcher::Report(
     absl::MutexLock lock(&leased_mu_);
     leased_.erase(trial_id);
   }
+  if (progress_ != nullptr) progress_->Remove(trial_id);
   const v1::TrialState state = done.trial.state();
   metrics_->TrialFinished(done.trial, done.duration_seconds);
   VLOG(1) << "trial " << trial_id << " of search " << trial.search_id() << " "

@@ -16,6 +16,7 @@
 #include "controller/clock.h"
 #include "controller/group_commit.h"
 #include "controller/controller_metrics.h"
+#include "controller/progress_board.h"
 #include "controller/search_contexts.h"
 #include "controller/store/trial_store.h"
 #include "proto/nas.pb.h"
@@ -40,14 +41,15 @@ struct ReportAck {
 // a RUNNING trial completes it; its result, and what the search's policy
 // learnt from it, are committed together before Report returns. Thread-safe.
 // Borrows everything it is given; those must outlive it. `wake_scheduler` is
-// called when the queue may need refilling.
+// called when the queue may need refilling. `progress` (may be null) gets
+// the progress that heartbeats carry.
 class TrialDispatcher {
  public:
   TrialDispatcher(TrialStore* store, SearchContexts* contexts,
                   const Clock* clock, ControllerMetrics* metrics,
                   ChangeListener* listener,
                   std::function<void()> wake_scheduler,
-                  DispatcherOptions options);
+                  DispatcherOptions options, ProgressBoard* progress = nullptr);
   TrialDispatcher(const TrialDispatcher&) = delete;
   TrialDispatcher& operator=(const TrialDispatcher&) = delete;
 
@@ -62,9 +64,12 @@ class TrialDispatcher {
                                                    int free_slots);
   // One verdict per lease id, in order: keep_going is false for a lease that
   // is lost (expired and handed on, finished, unknown) or whose search no
-  // longer runs (the trial is then cancelled).
+  // longer runs (the trial is then cancelled). `progress`, when not empty,
+  // has an entry (or null) per lease id: what the worker says of its trial,
+  // put on the progress board for the leases still held.
   absl::StatusOr<std::vector<v1::LeaseVerdict>> Heartbeat(
-      int64_t worker_id, const std::vector<std::string>& lease_ids);
+      int64_t worker_id, const std::vector<std::string>& lease_ids,
+      const std::vector<const v1::TrialProgress*>& progress = {});
   // Records a worker's result. InvalidArgument for a malformed result,
   // NotFound for an unknown trial; accepted=false (changing nothing) for a
   // duplicate or stale report. Then leases up to `lease_next` tasks, as
@@ -107,6 +112,9 @@ class TrialDispatcher {
                                        int lease_next, bool accepted);
 
   absl::StatusOr<v1::TrialTask> MakeTask(const LeasedTrial& leased);
+  // Puts a held lease's progress on the board and tells the watchers.
+  void RecordProgress(const HeldLease& held, const v1::TrialProgress& progress,
+                      absl::Time now);
   absl::StatusOr<TrialOutcome> MakeOutcome(const SearchContext& context,
                                            const v1::Trial& trial,
                                            const v1::TrialResult& result,
@@ -139,6 +147,7 @@ class TrialDispatcher {
   ChangeListener* const listener_;  // May be null.
   const std::function<void()> wake_scheduler_;
   const DispatcherOptions options_;
+  ProgressBoard* const progress_;  // May be null.
 
   GroupCommit<PendingReport> reports_;
 

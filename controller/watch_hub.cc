@@ -164,7 +164,12 @@ void WatchHub::Refresh(WatchReactor* w) {
   }
   absl::StatusOr<v1::Search> search = queries_->GetSearch(w->search_id);
   v1::SearchProgress progress;
-  if (search.ok()) *progress.mutable_search() = *search;
+  if (search.ok()) {
+    *progress.mutable_search() = *search;
+    for (v1::TrialProgress& running : queries_->RunningProgress(w->search_id)) {
+      *progress.add_running() = std::move(running);
+    }
+  }
   if (search.ok() && trial_id > 0) {
     absl::StatusOr<v1::Trial> trial = queries_->GetTrial(trial_id);
     if (trial.ok()) *progress.mutable_last_trial() = *std::move(trial);

@@ -1,9 +1,12 @@
 #include "controller/worker_service.h"
 
+#include <cmath>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "controller/rpc_util.h"
@@ -24,6 +27,42 @@ absl::Status CheckSlots(absl::string_view field, int value, int min) {
 
 absl::Status CheckLeaseId(const std::string& lease_id) {
   return CheckText("lease_id", lease_id, kMaxLeaseIdLength, /*required=*/true);
+}
+
+// A worker's progress figures: finite, not negative (remaining -1 =
+// unknown), and no more than its own totals.
+absl::Status CheckProgress(const v1::LeaseProgress& lease) {
+  if (!lease.has_progress()) return absl::OkStatus();
+  const v1::TrialProgress& p = lease.progress();
+  std::vector<std::string> problems;
+  auto check = [&](absl::string_view field, double value, double min) {
+    if (!std::isfinite(value) || value < min) {
+      problems.push_back(absl::StrCat("progress.", field, ": ", value));
+    }
+  };
+  check("epoch", p.epoch(), 0);
+  check("epochs", p.epochs(), 0);
+  check("batches_done", static_cast<double>(p.batches_done()), 0);
+  check("batches_per_epoch", static_cast<double>(p.batches_per_epoch()), 0);
+  check("loss", p.loss(), 0);
+  check("samples_per_second", p.samples_per_second(), 0);
+  check("elapsed_seconds", p.elapsed_seconds(), 0);
+  check("remaining_seconds", p.remaining_seconds(), -1);
+  if (p.epoch() > p.epochs()) problems.push_back("progress.epoch > epochs");
+  if (p.batches_done() > p.batches_per_epoch()) {
+    problems.push_back("progress.batches_done > batches_per_epoch");
+  }
+  if (!v1::TrialProgress::Phase_IsValid(p.phase())) {
+    problems.push_back(absl::StrCat("progress.phase: unknown ", p.phase()));
+  }
+  if (p.trial_id() != 0 || p.trial_number() != 0 || !p.worker().empty() ||
+      p.updated_unix_ms() != 0) {
+    problems.push_back("progress: trial_id, trial_number, worker and "
+                       "updated_unix_ms are the controller's to set");
+  }
+  if (problems.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "lease ", lease.lease_id(), ": ", absl::StrJoin(problems, "; ")));
 }
 
 }  // namespace
@@ -82,13 +121,16 @@ grpc::ServerUnaryReactor* WorkerServiceImpl::Heartbeat(
           "leases: ", request->leases_size(), ", at most ", kMaxSlots));
     }
     std::vector<std::string> lease_ids;
+    std::vector<const v1::TrialProgress*> progress;
     for (const v1::LeaseProgress& lease : request->leases()) {
       NAS_RETURN_IF_ERROR(CheckLeaseId(lease.lease_id()));
+      NAS_RETURN_IF_ERROR(CheckProgress(lease));
       lease_ids.push_back(lease.lease_id());
+      progress.push_back(lease.has_progress() ? &lease.progress() : nullptr);
     }
     NAS_ASSIGN_OR_RETURN(
         std::vector<v1::LeaseVerdict> verdicts,
-        dispatcher_->Heartbeat(request->worker_id(), lease_ids));
+        dispatcher_->Heartbeat(request->worker_id(), lease_ids, progress));
     for (v1::LeaseVerdict& v : verdicts) *reply->add_verdicts() = std::move(v);
     return absl::OkStatus();
   });

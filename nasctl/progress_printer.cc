@@ -1,5 +1,8 @@
 #include "nasctl/progress_printer.h"
 
+#include <algorithm>
+#include <string>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "nasctl/format.h"
@@ -10,6 +13,8 @@ namespace {
 
 // Clears from the cursor to the end of the line (ANSI EL).
 constexpr char kClearLine[] = "\r\x1b[K";
+// Clears from the cursor to the end of the screen (ANSI ED).
+constexpr char kClearBelow[] = "\x1b[J";
 
 bool IsFinalTrialState(v1::TrialState state) {
   return state == v1::TRIAL_SUCCEEDED || state == v1::TRIAL_FAILED ||
@@ -51,24 +56,57 @@ void ProgressPrinter::TickerLoop() {
   }
 }
 
+void ProgressPrinter::ClearDrawnLocked() {
+  if (!tty_ || !line_open_) return;
+  // Up to the bar's row, everything below erased, then the bar's row.
+  if (running_lines_ > 0) *out_ << "\x1b[" << running_lines_ << "A" << kClearBelow;
+  *out_ << kClearLine;
+  line_open_ = false;
+  running_lines_ = 0;
+}
+
 void ProgressPrinter::DrawLocked() {
   if (tty_) {
-    *out_ << kClearLine << RenderProgressBar(last_, now_ms_(), style_) << std::flush;
+    if (line_open_) {
+      ClearDrawnLocked();
+    } else {
+      *out_ << kClearLine;
+    }
+    *out_ << RenderProgressBar(last_, now_ms_(), style_);
+    if (!IsTerminal(last_.state())) {
+      for (const v1::TrialProgress& p : running_) {
+        // Cut to the width, so that every line takes one row to erase.
+        std::string line = absl::StrCat("  ", RenderRunningTrial(p));
+        if (static_cast<int>(line.size()) >= style_.columns) {
+          line.resize(std::max(0, style_.columns - 1));
+        }
+        *out_ << "\n" << line;
+        ++running_lines_;
+      }
+    }
+    *out_ << std::flush;
     line_open_ = true;
     return;
   }
   const std::string line = RenderProgressLine(last_, now_ms_());
   const std::string key = ChangeKey(last_);
-  if (key == last_plain_) return;
-  last_plain_ = key;
-  *out_ << line << "\n" << std::flush;
+  if (key != last_plain_) {
+    last_plain_ = key;
+    *out_ << line << "\n";
+  }
+  // A line per running trial when it starts an epoch or its evaluation.
+  for (const v1::TrialProgress& p : running_) {
+    const std::pair<int64_t, int> step = {p.trial_id(), p.phase() * 100000 + p.epoch()};
+    if (!printed_steps_.insert(step).second) continue;
+    *out_ << "  " << RenderRunningTrial(p) << "\n";
+  }
+  *out_ << std::flush;
 }
 
 void ProgressPrinter::AnnounceLocked(const v1::Trial& trial) {
   if (!IsFinalTrialState(trial.state())) return;
   if (!announced_.insert({trial.id(), trial.state()}).second) return;
-  if (tty_ && line_open_) *out_ << kClearLine;
-  line_open_ = false;
+  ClearDrawnLocked();
   *out_ << RenderTrialEvent(trial) << "\n";
 }
 
@@ -82,6 +120,7 @@ void ProgressPrinter::Update(const v1::SearchProgress& progress) {
   if (progress.has_search()) {
     last_ = progress.search();
     have_search_ = true;
+    running_.assign(progress.running().begin(), progress.running().end());
   }
   if (have_search_) DrawLocked();
 }
@@ -92,6 +131,7 @@ void ProgressPrinter::Finish(const v1::Search& search) {
   if (json_) return;
   last_ = search;
   have_search_ = true;
+  running_.clear();
   DrawLocked();
   if (tty_) *out_ << "\n";
   line_open_ = false;

@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -19,10 +20,13 @@ namespace nas::nasctl {
 // Prints the progress of a watched search.
 // - On a terminal: a progress bar (RenderProgressBar) redrawn in place
 //   ("\r" + clear to end of line), refreshed every second so the pace and
-//   ETA keep moving; a trial that reaches a final state is announced on its
-//   own line above it; a newline once the search ends.
+//   ETA keep moving, with a line per running trial below it (epoch, batch,
+//   loss, rate, time left, as the trial's last heartbeat said); a trial
+//   that reaches a final state is announced on its own line above them; a
+//   newline once the search ends.
 // - Otherwise (pipe, file, CI log): plain lines, a status line only when
-//   the counts, best score or state change.
+//   the counts, best score or state change, and a line for a running trial
+//   each time it starts an epoch or its evaluation.
 // - With json: every update as one JSON line (SearchProgress), nothing else.
 // Thread-safe: Update() may be called from the stream thread while the
 // ticker redraws. `out` is borrowed and must outlive the printer.
@@ -44,6 +48,8 @@ class ProgressPrinter {
   void TickerLoop();
   void DrawLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AnnounceLocked(const v1::Trial& trial) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // tty: erases the bar and the running-trial lines drawn below it.
+  void ClearDrawnLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const bool tty_;
   const bool json_;
@@ -54,6 +60,10 @@ class ProgressPrinter {
   v1::Search last_ ABSL_GUARDED_BY(mu_);
   bool have_search_ ABSL_GUARDED_BY(mu_) = false;
   bool line_open_ ABSL_GUARDED_BY(mu_) = false;   // tty: a status line is shown.
+  int running_lines_ ABSL_GUARDED_BY(mu_) = 0;    // tty: lines drawn below it.
+  std::vector<v1::TrialProgress> running_ ABSL_GUARDED_BY(mu_);
+  // non-tty: (trial id, phase and epoch) already printed.
+  std::set<std::pair<int64_t, int>> printed_steps_ ABSL_GUARDED_BY(mu_);
   std::string last_plain_ ABSL_GUARDED_BY(mu_);   // non-tty: last printed state.
   std::set<std::pair<int64_t, int>> announced_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;

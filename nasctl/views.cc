@@ -88,11 +88,29 @@ std::string TrialNote(const v1::Trial& trial) {
       return trial.failure_reason();
     case v1::TRIAL_CACHED:
       return absl::StrCat("cached from trial ", trial.cached_from_trial_id());
+    case v1::TRIAL_RUNNING:
+      return trial.has_progress() ? RenderTrialProgress(trial.progress()) : "";
     default:
       return "";
   }
 }
 
+
+std::string RenderTrialProgress(const v1::TrialProgress& p) {
+  std::string text;
+  if (p.phase() == v1::TrialProgress::EVALUATING) {
+    text = absl::StrCat("evaluating after ", p.epochs(), " epoch(s)");
+  } else {
+    text = absl::StrCat("epoch ", p.epoch(), "/", p.epochs(), " batch ", p.batches_done(), "/",
+                        p.batches_per_epoch(), ", loss ", FormatScore(p.loss()));
+  }
+  absl::StrAppend(&text, ", ", FormatInteger(static_cast<int64_t>(p.samples_per_second())),
+                  " samples/s, ", FormatDuration(p.elapsed_seconds()), " in");
+  if (p.remaining_seconds() >= 0) {
+    absl::StrAppend(&text, ", ", FormatDuration(p.remaining_seconds()), " left");
+  }
+  return text;
+}
 
 std::string ArchitectureText(const v1::Architecture& arch) {
   if (arch.layers().empty()) return "-";
@@ -166,6 +184,17 @@ std::string RenderSearchDetails(const v1::Search& search, const v1::Trial* best,
   return out;
 }
 
+namespace {
+
+// Training time of a finished trial; time so far of a running one.
+std::string TrialTime(const v1::Trial& t) {
+  if (t.metrics().train_seconds() > 0) return FormatDuration(t.metrics().train_seconds());
+  if (t.has_progress()) return FormatDuration(t.progress().elapsed_seconds());
+  return "-";
+}
+
+}  // namespace
+
 std::string RenderTrialTable(const std::vector<v1::Trial>& trials) {
   Table table({{"#", true}, {"ID", true}, {"STATE"}, {"ACC", true}, {"F1", true},
                {"REWARD", true}, {"PARAMS", true}, {"FLASH", true}, {"SRAM", true},
@@ -182,8 +211,7 @@ std::string RenderTrialTable(const std::vector<v1::Trial>& trials) {
                   analytic ? FormatBytes(m.flash_bytes()) : "-",
                   analytic ? FormatBytes(m.peak_sram_bytes()) : "-",
                   analytic ? FormatCount(m.macs()) : "-", absl::StrCat(t.attempts()),
-                  t.worker().empty() ? "-" : t.worker(),
-                  m.train_seconds() > 0 ? FormatDuration(m.train_seconds()) : "-", TrialNote(t),
+                  t.worker().empty() ? "-" : t.worker(), TrialTime(t), TrialNote(t),
                   ArchitectureText(t.architecture())});
   }
   return table.Render();
@@ -265,6 +293,11 @@ std::string RenderProgressLine(const v1::Search& search, int64_t now_ms) {
     absl::StrAppend(&line, " | ETA ", FormatDuration(EtaSeconds(search, now_ms)));
   }
   return line;
+}
+
+std::string RenderRunningTrial(const v1::TrialProgress& p) {
+  return absl::StrCat("trial ", p.trial_id(), " (#", p.trial_number(), ") on ",
+                      p.worker().empty() ? "?" : p.worker(), ": ", RenderTrialProgress(p));
 }
 
 std::string RenderTrialEvent(const v1::Trial& trial) {

@@ -46,6 +46,12 @@ std::string RenderProgressLine(const v1::Search& search, int64_t now_ms);
 // "trial 12 (#4) SUCCEEDED acc 0.8612 flash 20.1 KiB ... CONV2D(8,k3,...)".
 std::string RenderTrialEvent(const v1::Trial& trial);
 
+// A running trial's progress: "epoch 3/15 batch 120/469, loss 0.412, 8,400
+// samples/s, 1m 5s in, 4m 2s left" (or "evaluating after 15 epoch(s), ...").
+std::string RenderTrialProgress(const v1::TrialProgress& progress);
+// One line of `watch` for a running trial: "trial 41 (#12) on w1: " + the above.
+std::string RenderRunningTrial(const v1::TrialProgress& progress);
+
 // Seconds since the search started (or was created) until it finished or
 // `now_ms`; and the ETA: the server's when known, else extrapolated from the
 // pace so far; -1 when unknown.

@@ -106,6 +106,8 @@ struct TrainingRun {
   int64_t batch_size;
   int64_t samples_seen = 0;
   double final_loss = 0;
+  TrainProgress progress;  // What on_progress is told.
+  SteadyClock::time_point start = SteadyClock::now();
 };
 
 // Why training stopped early.
@@ -154,7 +156,16 @@ std::optional<EarlyStop> TrainEpoch(TrainingRun* run, std::vector<int64_t>* orde
     run->samples_seen += n;
     loss_sum += loss;
     run->final_loss = loss_sum / (step + 1);
-    if (run->options->on_progress) run->options->on_progress(epoch, run->final_loss);
+    if (run->options->on_progress) {
+      TrainProgress& p = run->progress;
+      p.epoch = epoch;
+      p.batches_done = step + 1;
+      p.batches_per_epoch = (total - 1 + run->batch_size - 1) / run->batch_size;
+      p.loss = run->final_loss;
+      p.samples_seen = run->samples_seen;
+      p.train_seconds = SecondsSince(run->start);
+      run->options->on_progress(p);
+    }
   }
   return std::nullopt;
 }
@@ -232,6 +243,8 @@ absl::Status FillAnalytic(const v1::TrialTask& task, const v1::TensorShape& inpu
 void Train(TrainingRun* run, std::vector<int64_t> order, int epochs,
            TrialOutcome* outcome) {
   const auto start = SteadyClock::now();
+  run->start = start;
+  run->progress.epochs = epochs;
   v1::Metrics& metrics = outcome->metrics;
   for (int epoch = 1; epoch <= epochs; ++epoch) {
     std::optional<EarlyStop> stop = TrainEpoch(run, &order, epoch);
@@ -250,6 +263,11 @@ void Train(TrainingRun* run, std::vector<int64_t> order, int epochs,
   metrics.set_train_seconds(seconds);
   metrics.set_final_loss(run->final_loss);
   metrics.set_samples_per_second(seconds > 0 ? run->samples_seen / seconds : 0);
+  if (run->options->on_progress && outcome->succeeded()) {
+    run->progress.evaluating = true;
+    run->progress.train_seconds = seconds;
+    run->options->on_progress(run->progress);
+  }
 }
 
 // Validation (and test) accuracy and macro-F1, CPU latency and the export.

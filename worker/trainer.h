@@ -28,13 +28,25 @@ const char* ComputeDeviceName(ComputeDevice device);  // "cpu" | "cuda"
 // process default (torch::set_num_threads). `threads` < 1 is taken as 1.
 void SetTorchThreads(int threads);
 
+// How far a trial is: what on_progress is told.
+struct TrainProgress {
+  bool evaluating = false;       // Training is over; accuracy, latency, export.
+  int epoch = 0;                 // 1-based epoch being trained.
+  int epochs = 0;
+  int64_t batches_done = 0;      // In this epoch.
+  int64_t batches_per_epoch = 0;
+  double loss = 0;               // Mean training loss of this epoch so far.
+  int64_t samples_seen = 0;      // Training samples since the first step.
+  double train_seconds = 0;      // Since the first step.
+};
+
 // How one trial runs; everything here is borrowed for the duration of
 // RunTrial.
 struct TrainOptions {
   ComputeDevice device = ComputeDevice::kCpu;
-  // Called on the trial's thread after every optimizer step with the 1-based
-  // epoch and the mean training loss of that epoch so far. May be empty.
-  std::function<void(int epoch, double loss)> on_progress;
+  // Called on the trial's thread after every optimizer step, and once when
+  // evaluation starts. May be empty. Must be cheap (it runs every step).
+  std::function<void(const TrainProgress&)> on_progress;
   // When non-null and it becomes true (cancellation, lease lost, shutdown),
   // the trial stops before its next step and returns a cancelled outcome.
   const std::atomic<bool>* stop = nullptr;

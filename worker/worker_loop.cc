@@ -1,6 +1,7 @@
 #include "worker/worker_loop.h"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 #include <vector>
 
@@ -41,16 +42,42 @@ v1::ReportTrialRequest BuildReport(const v1::TrialTask& task,
 // One slot running trials, one after another while each report brings the
 // next task. `task` and `started` are written by the slot thread under mu_
 // (NextTask), so that thread may read them without it; `thread` is fixed
-// after StartSlot. The atomics are written by the slot thread and read by
-// the heartbeat thread.
+// after StartSlot. `progress` is written by the slot thread after every
+// training step and read by the heartbeat thread, under progress_mu.
 struct WorkerLoop::Slot {
   v1::TrialTask task;
   std::atomic<bool> stop{false};
-  std::atomic<int> epoch{0};
-  std::atomic<double> loss{0};
+  absl::Mutex progress_mu;
+  TrainProgress progress ABSL_GUARDED_BY(progress_mu);
   absl::Time started;
   std::thread thread;
 };
+
+namespace {
+
+// What a heartbeat says of a trial `elapsed` after it started; the time
+// left is the training still to do at the rate so far (-1: unknown).
+v1::TrialProgress ToProto(const TrainProgress& p, absl::Duration elapsed) {
+  v1::TrialProgress out;
+  out.set_phase(p.evaluating ? v1::TrialProgress::EVALUATING
+                             : v1::TrialProgress::TRAINING);
+  out.set_epoch(p.epoch);
+  out.set_epochs(std::max(p.epochs, p.epoch));
+  out.set_batches_done(p.batches_done);
+  out.set_batches_per_epoch(std::max(p.batches_per_epoch, p.batches_done));
+  out.set_loss(std::isfinite(p.loss) && p.loss > 0 ? p.loss : 0);
+  out.set_samples_per_second(p.train_seconds > 0 ? p.samples_seen / p.train_seconds : 0);
+  out.set_elapsed_seconds(std::max(0.0, absl::ToDoubleSeconds(elapsed)));
+  const int64_t done = (p.epoch - 1) * p.batches_per_epoch + p.batches_done;
+  const int64_t total = static_cast<int64_t>(p.epochs) * p.batches_per_epoch;
+  out.set_remaining_seconds(-1);
+  if (!p.evaluating && done > 0 && total >= done && p.train_seconds > 0) {
+    out.set_remaining_seconds(p.train_seconds * (total - done) / done);
+  }
+  return out;
+}
+
+}  // namespace
 
 WorkerLoop::WorkerLoop(ControllerClient* client, TrialRunner runner,
                        WorkerMetrics* metrics, WorkerLoopOptions options)
@@ -235,9 +262,9 @@ void WorkerLoop::LogLeased(const v1::TrialTask& task) {
 void WorkerLoop::RunSlot(Slot* slot) {
   TrialControl control;
   control.stop = &slot->stop;
-  control.on_progress = [slot](int epoch, double loss) {
-    slot->epoch.store(epoch, std::memory_order_relaxed);
-    slot->loss.store(loss, std::memory_order_relaxed);
+  control.on_progress = [slot](const TrainProgress& progress) {
+    absl::MutexLock lock(&slot->progress_mu);
+    slot->progress = progress;
   };
   while (true) {
     const absl::StatusOr<TrialOutcome> outcome = runner_(slot->task, control);
@@ -298,8 +325,10 @@ bool WorkerLoop::NextTask(Slot* slot, const v1::TrialTask& task) {
   slot->task = task;
   slot->started = absl::Now();
   slot->stop.store(false);
-  slot->epoch.store(0, std::memory_order_relaxed);
-  slot->loss.store(0, std::memory_order_relaxed);
+  {
+    absl::MutexLock progress_lock(&slot->progress_mu);
+    slot->progress = TrainProgress();
+  }
   slots_.emplace(task.lease_id(), std::move(owned));
   last_busy_ = slot->started;
   LogLeased(task);
@@ -379,14 +408,24 @@ void WorkerLoop::HeartbeatOnce() {
     absl::MutexLock lock(&mu_);
     request.set_worker_id(worker_id_);
     const absl::Time now = absl::Now();
+    double rate = 0;  // Training samples/s of the running trials.
     for (const auto& [lease_id, slot] : slots_) {
       // A lease younger than one interval has its full TTL still ahead.
       if (now - slot->started < heartbeat_interval_) continue;
-      v1::LeaseProgress* progress = request.add_leases();
-      progress->set_lease_id(lease_id);
-      progress->set_epoch(slot->epoch.load(std::memory_order_relaxed));
-      progress->set_loss(slot->loss.load(std::memory_order_relaxed));
+      v1::LeaseProgress* lease = request.add_leases();
+      lease->set_lease_id(lease_id);
+      TrainProgress progress;
+      {
+        absl::MutexLock progress_lock(&slot->progress_mu);
+        progress = slot->progress;
+      }
+      if (progress.epoch == 0) continue;  // No step done yet.
+      *lease->mutable_progress() = ToProto(progress, now - slot->started);
+      lease->set_epoch(lease->progress().epoch());
+      lease->set_loss(lease->progress().loss());
+      if (!progress.evaluating) rate += lease->progress().samples_per_second();
     }
+    metrics_->SetRunningRate(rate);
     // Nothing to extend, and the controller saw this worker alive lately.
     if (request.leases().empty() && now - last_contact_ < heartbeat_interval_) {
       return;

@@ -26,7 +26,7 @@ namespace nas::worker {
 // How the loop steers one running trial.
 struct TrialControl {
   const std::atomic<bool>* stop = nullptr;  // Set: stop promptly (cancelled).
-  std::function<void(int epoch, double loss)> on_progress;
+  std::function<void(const TrainProgress&)> on_progress;
 };
 
 // Runs one leased trial to its outcome (the real one: DatasetCache +

@@ -40,6 +40,10 @@ WorkerMetrics::WorkerMetrics(prometheus::Registry* registry,
           GaugeFamily(registry, device, "tinynas_worker_training_samples_per_second",
                       "Training throughput of the last finished trial")
               .Add({})),
+      running_samples_per_second_(
+          GaugeFamily(registry, device, "tinynas_worker_running_samples_per_second",
+                      "Training throughput of the trials running now, summed")
+              .Add({})),
       busy_slots_(GaugeFamily(registry, device, "tinynas_worker_slots_busy",
                               "Trial slots running a trial")
                       .Add({})),
@@ -74,5 +78,9 @@ void WorkerMetrics::ReportRetried() { report_retries_.Increment(); }
 void WorkerMetrics::SlotTaken() { busy_slots_.Increment(); }
 
 void WorkerMetrics::SlotFreed() { busy_slots_.Decrement(); }
+
+void WorkerMetrics::SetRunningRate(double samples_per_second) {
+  running_samples_per_second_.Set(samples_per_second);
+}
 
 }  // namespace nas::worker

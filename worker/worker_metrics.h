@@ -34,6 +34,9 @@ class WorkerMetrics {
   // several loops sharing these metrics (load tests) add up.
   void SlotTaken();
   void SlotFreed();
+  // Training samples/s of the trials running now, summed (set at every
+  // heartbeat; 0 when none trains).
+  void SetRunningRate(double samples_per_second);
 
  private:
   prometheus::Family<prometheus::Counter>& trials_;  // Declared first: the
@@ -43,6 +46,7 @@ class WorkerMetrics {
   prometheus::Counter& cancelled_;
   prometheus::Counter& report_retries_;
   prometheus::Gauge& samples_per_second_;
+  prometheus::Gauge& running_samples_per_second_;
   prometheus::Gauge& busy_slots_;
   prometheus::Gauge& slots_;
   prometheus::Histogram& trial_seconds_;

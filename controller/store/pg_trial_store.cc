@@ -653,17 +653,17 @@ void PgTrialStore::LeaseBatch(const std::vector<LeaseRequest*>& batch) {
   }
 }
 
-absl::StatusOr<std::vector<LeaseStatus>> PgTrialStore::Heartbeat(
+absl::StatusOr<std::vector<HeldLease>> PgTrialStore::Heartbeat(
     int64_t worker_id, const std::vector<std::string>& lease_ids,
     absl::Time now, absl::Time expires) {
-  using Statuses = std::vector<LeaseStatus>;
+  using Held = std::vector<HeldLease>;
   // One statement: the worker marked as seen; of its leases, those of a
   // RUNNING search extended, the others' trials cancelled. One row per
-  // lease kept (1) or cancelled (2), or one row with NULLs; none when the
-  // worker is unknown.
-  return Transact<Statuses, /*kOneStatement=*/true>(
+  // lease kept (1, with its trial) or cancelled (2), or one row with NULLs;
+  // none when the worker is unknown.
+  return Transact<Held, /*kOneStatement=*/true>(
       "extending leases",
-      [&](pqxx::transaction_base& txn) -> absl::StatusOr<Statuses> {
+      [&](pqxx::transaction_base& txn) -> absl::StatusOr<Held> {
         const pqxx::result r = txn.exec_params(
             R"sql(
 WITH w AS (SELECT id FROM workers WHERE id = $2),
@@ -677,32 +677,38 @@ held AS (
   FOR UPDATE OF t),
 kept AS (
   UPDATE trials t SET lease_expires_ms = $4 FROM held
-  WHERE t.id = held.id AND held.search_state = 2 RETURNING t.lease_id),
+  WHERE t.id = held.id AND held.search_state = 2
+  RETURNING t.lease_id, t.id, t.search_id, t.number, t.worker),
 cancelled AS (
   UPDATE trials t SET state = 7, finished_ms = $3, lease_expires_ms = NULL,
     failure_reason = 'search cancelled'
   FROM held WHERE t.id = held.id AND held.search_state <> 2
-  RETURNING t.lease_id)
-SELECT l.lease_id, l.verdict FROM w LEFT JOIN (
-  SELECT lease_id, 1 AS verdict FROM kept
-  UNION ALL SELECT lease_id, 2 FROM cancelled) l ON true)sql",
+  RETURNING t.lease_id, t.id, t.search_id, t.number, t.worker)
+SELECT l.lease_id, l.verdict, l.id, l.search_id, l.number, l.worker
+FROM w LEFT JOIN (
+  SELECT *, 1 AS verdict FROM kept
+  UNION ALL SELECT *, 2 FROM cancelled) l ON true)sql",
             nlohmann::json(lease_ids).dump(), worker_id, Ms(now),
             Ms(expires), Ms(now - SeenResolution(now, expires)));
         if (r.empty()) {
           return absl::NotFoundError(absl::StrCat(
               "worker ", worker_id, " is not registered; register first"));
         }
-        absl::flat_hash_map<std::string, LeaseStatus> found;
+        absl::flat_hash_map<std::string, HeldLease> found;
         for (const pqxx::row& row : r) {
           if (row[0].is_null()) continue;
-          found[row[0].as<std::string>()] = row[1].as<int>() == 1
-                                                ? LeaseStatus::kActive
-                                                : LeaseStatus::kCancelled;
+          HeldLease& held = found[row[0].as<std::string>()];
+          held.status = row[1].as<int>() == 1 ? LeaseStatus::kActive
+                                              : LeaseStatus::kCancelled;
+          held.trial_id = row[2].as<int64_t>();
+          held.search_id = row[3].as<int64_t>();
+          held.trial_number = row[4].as<int32_t>();
+          held.worker = row[5].as<std::string>();
         }
-        Statuses out;
+        Held out;
         for (const std::string& lease_id : lease_ids) {
           auto it = found.find(lease_id);
-          out.push_back(it == found.end() ? LeaseStatus::kLost : it->second);
+          out.push_back(it == found.end() ? HeldLease{} : it->second);
         }
         return out;
       });

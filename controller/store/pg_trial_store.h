@@ -82,7 +82,7 @@ class PgTrialStore : public TrialStore {
   absl::StatusOr<std::vector<LeasedTrial>> LeaseTrials(
       int64_t worker_id, const std::vector<std::string>& lease_ids,
       absl::Time now, absl::Time expires) override;
-  absl::StatusOr<std::vector<LeaseStatus>> Heartbeat(
+  absl::StatusOr<std::vector<HeldLease>> Heartbeat(
       int64_t worker_id, const std::vector<std::string>& lease_ids,
       absl::Time now, absl::Time expires) override;
   absl::StatusOr<CompletionResult> CompleteTrial(

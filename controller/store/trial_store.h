@@ -100,6 +100,15 @@ enum class LeaseStatus {
   kCancelled,  // The search is no longer running; the trial was cancelled.
 };
 
+// A lease as a heartbeat found it: its status and, unless lost, its trial.
+struct HeldLease {
+  LeaseStatus status = LeaseStatus::kLost;
+  int64_t trial_id = 0;
+  int64_t search_id = 0;
+  int32_t trial_number = 0;
+  std::string worker;  // The holder's name.
+};
+
 // A RUNNING trial whose lease ran out, and what became of it.
 struct ExpiredLease {
   int64_t trial_id = 0;
@@ -228,8 +237,8 @@ class TrialStore {
   virtual absl::StatusOr<std::vector<LeasedTrial>> LeaseTrials(
       int64_t worker_id, const std::vector<std::string>& lease_ids,
       absl::Time now, absl::Time expires) = 0;
-  // Extends the worker's leases; one status per lease id, in order.
-  virtual absl::StatusOr<std::vector<LeaseStatus>> Heartbeat(
+  // Extends the worker's leases; one entry per lease id, in order.
+  virtual absl::StatusOr<std::vector<HeldLease>> Heartbeat(
       int64_t worker_id, const std::vector<std::string>& lease_ids,
       absl::Time now, absl::Time expires) = 0;
   // Records the outcome of a RUNNING trial if `lease_id` is its current

@@ -13,8 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "tests/integration/pg_environment.h"
-#include "tests/integration/subprocess.h"
+#include "tests/e2e/real_stack.h"
 #include "tests/nasctl/report_checks.h"
 
 namespace nas::testing {
@@ -22,10 +21,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-constexpr char kController[] = NAS_CONTROLLER_BINARY;
-constexpr char kWorker[] = NAS_WORKER_BINARY;
-constexpr char kNasctl[] = NAS_NASCTL_BINARY;
 
 constexpr char kSpec[] =
     "name: \"<script>alert(1)</script> & co\"\n"
@@ -43,47 +38,11 @@ constexpr char kSpec[] =
     "policy: qlearning\n"
     "seed: 3\n";
 
-class ReportTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char dir[] = "/tmp/nasreportXXXXXX";
-    ASSERT_NE(mkdtemp(dir), nullptr);
-    dir_ = dir;
-  }
-
-  void TearDown() override {
-    TearDownProcesses({worker_, controller_}, dir_,
-                      {"controller.log", "worker.log"}, HasFailure());
-  }
-
-  // The nasctl binary against the controller; its exit status, and its
-  // stdout and stderr in `output`.
-  int Nasctl(const std::string& args, std::string* output) {
-    return RunCommand(absl::StrCat("timeout 120 ", kNasctl, " --insecure --controller=",
-                                   address_, " ", args),
-                      output);
-  }
-
-  std::string dir_;
-  std::string address_;
-  pid_t controller_ = -1;
-  pid_t worker_ = -1;
-};
+using ReportTest = RealStackTest;
 
 TEST_F(ReportTest, RealSearchReportRendersInChromium) {
-  controller_ = SpawnProcess(
-      kController,
-      {"--db=" + PostgresEnvironment::NewDatabaseUri(), "--listen=127.0.0.1:0",
-       "--port_file=" + dir_ + "/port", "--metrics_listen=127.0.0.1:0",
-       std::string("--data_root=") + TINYNAS_SOURCE_DIR + "/data", "--insecure"},
-      dir_ + "/controller.log");
-  const int port = ReadPort(dir_ + "/port", absl::Seconds(30));
-  ASSERT_GT(port, 0) << Slurp(dir_ + "/controller.log");
-  address_ = absl::StrCat("127.0.0.1:", port);
-  worker_ = SpawnProcess(kWorker,
-                         {"--controller=" + address_, "--slots=1", "--threads=1",
-                          "--name=report-worker", "--metrics_listen=none", "--insecure"},
-                         dir_ + "/worker.log");
+  StartController();
+  StartWorker("report-worker");
 
   std::ofstream(dir_ + "/spec.yaml") << kSpec;
   std::string output;

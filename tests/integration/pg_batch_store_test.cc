@@ -232,7 +232,7 @@ TEST_F(PgBatchStoreTest, CountersFollowEveryStateChange) {
   ExpectCountersMatchTheTrials(search);
   NAS_ASSERT_OK(store_->CancelSearch(search, kNow));
   EXPECT_THAT(store_->Heartbeat(worker, {"l3"}, kNow, kNow),
-              HoldsValue(ElementsAre(LeaseStatus::kCancelled)));
+              HoldsValue(ElementsAre(HeldWith(LeaseStatus::kCancelled))));
   ExpectCountersMatchTheTrials(search);
   NAS_ASSERT_OK_AND_ASSIGN(SearchRecord record, store_->GetSearch(search));
   EXPECT_EQ(record.search.trials_failed(), 1);

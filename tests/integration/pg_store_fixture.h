@@ -19,6 +19,11 @@
 
 namespace nas::controller {
 
+// A lease a heartbeat found with this status.
+inline auto HeldWith(LeaseStatus status) {
+  return ::testing::Field("status", &HeldLease::status, status);
+}
+
 // The StatusOr holds a value that matches `matcher`.
 MATCHER_P(HoldsValue, matcher, "") {
   if (!arg.ok()) {

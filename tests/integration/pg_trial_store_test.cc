@@ -384,12 +384,20 @@ TEST_F(PgTrialStoreTest, LeaseHeartbeatAndReportAreHeldToTheLease) {
   EXPECT_EQ(trial.state(), v1::TRIAL_RUNNING);
   EXPECT_EQ(trial.attempts(), 1);
   EXPECT_EQ(trial.worker(), "w1");
-  EXPECT_THAT(
+  NAS_ASSERT_OK_AND_ASSIGN(
+      std::vector<HeldLease> held,
       store_->Heartbeat(worker, {"lease-a", "nope"}, kNow,
-                        kNow + absl::Seconds(30)),
-      HoldsValue(ElementsAre(LeaseStatus::kActive, LeaseStatus::kLost)));
+                        kNow + absl::Seconds(30)));
+  EXPECT_THAT(held, ElementsAre(HeldWith(LeaseStatus::kActive),
+                                HeldWith(LeaseStatus::kLost)));
+  // The held lease names its trial, for the progress board.
+  EXPECT_EQ(held[0].trial_id, trial.id());
+  EXPECT_EQ(held[0].search_id, trial.search_id());
+  EXPECT_EQ(held[0].trial_number, trial.number());
+  EXPECT_EQ(held[0].worker, "w1");
+  EXPECT_EQ(held[1].trial_id, 0);
   EXPECT_THAT(store_->Heartbeat(other, {"lease-a"}, kNow, kNow),
-              HoldsValue(ElementsAre(LeaseStatus::kLost)));
+              HoldsValue(ElementsAre(HeldWith(LeaseStatus::kLost))));
 
   TrialOutcome outcome;
   outcome.metrics.set_accuracy(0.9);
@@ -419,7 +427,7 @@ TEST_F(PgTrialStoreTest, LeaseHeartbeatAndReportAreHeldToTheLease) {
   EXPECT_TRUE(stored.has_model());
   EXPECT_THAT(store_->GetModel(trial.id()), HoldsValue(outcome.model));
   EXPECT_THAT(store_->Heartbeat(worker, {"lease-a"}, kNow, kNow),
-              HoldsValue(ElementsAre(LeaseStatus::kLost)));
+              HoldsValue(ElementsAre(HeldWith(LeaseStatus::kLost))));
   NAS_ASSERT_OK_AND_ASSIGN(SearchRecord record, store_->GetSearch(search));
   EXPECT_EQ(record.search.best_trial_id(), trial.id());
   EXPECT_DOUBLE_EQ(record.search.best_accuracy(), 0.9);
@@ -548,7 +556,7 @@ TEST_F(PgTrialStoreTest, CancelStopsQueueAndTellsRunningTrials) {
   EXPECT_EQ(record.search.trials_pending(), 0);
   EXPECT_EQ(record.cancelled, 1);
   EXPECT_THAT(store_->Heartbeat(worker, {"l1"}, kNow, kNow),
-              HoldsValue(ElementsAre(LeaseStatus::kCancelled)));
+              HoldsValue(ElementsAre(HeldWith(LeaseStatus::kCancelled))));
   NAS_ASSERT_OK_AND_ASSIGN(record, store_->GetSearch(search));
   EXPECT_EQ(record.cancelled, 2);
   EXPECT_THAT(store_->FinishSearch(search, v1::SEARCH_SUCCEEDED, "", kNow),

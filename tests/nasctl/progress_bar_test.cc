@@ -123,6 +123,55 @@ TEST(ProgressPrinterTest, TerminalRedrawsTheBarInPlaceAndEndsTheLine) {
                              "reward 0.8800\n"));
 }
 
+TEST(ProgressPrinterTest, TerminalShowsRunningTrialsBelowTheBarAndErasesThem) {
+  std::ostringstream out;
+  {
+    ProgressPrinter printer(&out, /*tty=*/true, /*json=*/false,
+                            [] { return kStartMs + 20000; }, {150, false});
+    v1::SearchProgress update;
+    *update.mutable_search() = Running(10, 40);
+    v1::TrialProgress* p = update.add_running();
+    p->set_trial_id(41);
+    p->set_trial_number(12);
+    p->set_worker("w1");
+    p->set_epoch(3);
+    p->set_epochs(15);
+    p->set_remaining_seconds(-1);
+    printer.Update(update);
+    update.clear_running();
+    printer.Update(update);  // The trial is done: its line goes.
+  }
+  const std::string text = out.str();
+  EXPECT_THAT(text, HasSubstr("\n  trial 41 (#12) on w1: epoch 3/15"));
+  // The redraw goes up one row (the running line) and clears below.
+  EXPECT_THAT(text, HasSubstr("\x1b[1A\x1b[J\r\x1b[Ksearch 3 RUNNING"));
+  // The last redraw, after the trial was done, has no line for it.
+  const size_t last_bar = text.rfind("search 3 RUNNING");
+  ASSERT_NE(last_bar, std::string::npos);
+  EXPECT_THAT(text.substr(last_bar), Not(HasSubstr("trial 41"))) << text;
+}
+
+TEST(ProgressPrinterTest, PipesGetALinePerEpochOfARunningTrial) {
+  std::ostringstream out;
+  {
+    ProgressPrinter printer(&out, /*tty=*/false, /*json=*/false,
+                            [] { return kStartMs + 20000; }, {100, true});
+    v1::SearchProgress update;
+    *update.mutable_search() = Running(10, 40);
+    v1::TrialProgress* p = update.add_running();
+    p->set_trial_id(41);
+    p->set_epoch(1);
+    p->set_epochs(2);
+    printer.Update(update);
+    p->set_batches_done(5);  // Same epoch: no new line.
+    printer.Update(update);
+    p->set_epoch(2);
+    printer.Update(update);
+  }
+  EXPECT_EQ(CountOccurrences(out.str(), "trial 41"), 2) << out.str();
+  EXPECT_THAT(out.str(), HasSubstr("epoch 2/2"));
+}
+
 TEST(ProgressPrinterTest, PipesGetPlainLines) {
   std::ostringstream out;
   {

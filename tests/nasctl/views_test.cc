@@ -128,6 +128,45 @@ TEST(ViewsTest, TrialTableShowsNotesForInfeasibleFailedAndCached) {
   EXPECT_THAT(table, HasSubstr("0.8000"));
 }
 
+v1::TrialProgress RunningProgress() {
+  v1::TrialProgress p;
+  p.set_phase(v1::TrialProgress::TRAINING);
+  p.set_epoch(3);
+  p.set_epochs(15);
+  p.set_batches_done(120);
+  p.set_batches_per_epoch(235);
+  p.set_loss(0.4123);
+  p.set_samples_per_second(8400.4);
+  p.set_elapsed_seconds(12);
+  p.set_remaining_seconds(48);
+  p.set_trial_id(41);
+  p.set_trial_number(12);
+  p.set_worker("w1");
+  return p;
+}
+
+TEST(ViewsTest, RunningTrialShowsItsProgress) {
+  v1::TrialProgress p = RunningProgress();
+  EXPECT_EQ(RenderRunningTrial(p),
+            "trial 41 (#12) on w1: epoch 3/15 batch 120/235, loss 0.4123, 8,400 samples/s, "
+            "12s in, 48s left");
+  p.set_phase(v1::TrialProgress::EVALUATING);
+  p.set_remaining_seconds(-1);
+  EXPECT_EQ(RenderTrialProgress(p), "evaluating after 15 epoch(s), 8,400 samples/s, 12s in");
+
+  v1::Trial running;
+  running.set_id(41);
+  running.set_number(12);
+  running.set_state(v1::TRIAL_RUNNING);
+  running.set_worker("w1");
+  *running.mutable_progress() = RunningProgress();
+  v1::Trial waiting = running;  // No heartbeat with progress yet.
+  waiting.clear_progress();
+  const std::string table = RenderTrialTable({running, waiting});
+  EXPECT_THAT(table, HasSubstr("epoch 3/15 batch 120/235"));
+  EXPECT_THAT(table, HasSubstr("12s"));  // TIME: so far.
+}
+
 TEST(ViewsTest, SearchListAndDetails) {
   v1::Search s = RunningSearch();
   const std::string list = RenderSearchList({s}, kStartMs + 100000);

@@ -64,10 +64,12 @@ TEST(TrainerTest, TrainsFashionMnistSubsetWellAboveChance) {
   task.mutable_dataset()->set_evaluate_test(true);
   auto data = SharedDataset(task.dataset());
   std::vector<int> epochs_seen;
+  std::vector<TrainProgress> seen;
   TrainOptions options;
-  options.on_progress = [&](int epoch, double loss) {
-    epochs_seen.push_back(epoch);
-    ASSERT_TRUE(std::isfinite(loss));
+  options.on_progress = [&](const TrainProgress& progress) {
+    if (!progress.evaluating) epochs_seen.push_back(progress.epoch);
+    seen.push_back(progress);
+    ASSERT_TRUE(std::isfinite(progress.loss));
   };
   NAS_ASSERT_OK_AND_ASSIGN(TrialOutcome outcome, RunTrial(task, *data, options));
   ASSERT_TRUE(outcome.succeeded()) << outcome.failure_reason;
@@ -80,6 +82,20 @@ TEST(TrainerTest, TrainsFashionMnistSubsetWellAboveChance) {
   EXPECT_THAT(m.test_macro_f1(), AllOf(Gt(0.5), Le(1.0)));
   EXPECT_EQ(m.epochs_run(), 1);
   EXPECT_EQ(epochs_seen.size(), 2000u / 32 + 1);  // 62 full batches + 16.
+  // Every step counted, then one update as evaluation starts.
+  ASSERT_EQ(seen.size(), epochs_seen.size() + 1);
+  const TrainProgress& last_step = seen[seen.size() - 2];
+  EXPECT_FALSE(last_step.evaluating);
+  EXPECT_EQ(last_step.epoch, 1);
+  EXPECT_EQ(last_step.epochs, 1);
+  EXPECT_EQ(last_step.batches_done, 63);
+  EXPECT_EQ(last_step.batches_per_epoch, 63);
+  EXPECT_EQ(last_step.samples_seen, 2000);
+  EXPECT_GT(last_step.train_seconds, 0);
+  EXPECT_EQ(seen[0].batches_done, 1);
+  EXPECT_EQ(seen[0].samples_seen, 32);
+  EXPECT_TRUE(seen.back().evaluating);
+  EXPECT_DOUBLE_EQ(seen.back().train_seconds, m.train_seconds());
   EXPECT_GT(m.samples_per_second(), 0);
   EXPECT_GT(m.train_seconds(), 0);
   EXPECT_GT(m.latency_ms_cpu(), 0);
@@ -149,7 +165,7 @@ TEST(TrainerTest, StopFlagCancelsPromptly) {
   int steps = 0;
   TrainOptions options;
   options.stop = &stop;
-  options.on_progress = [&](int, double) {
+  options.on_progress = [&](const TrainProgress&) {
     if (++steps == 3) stop = true;
   };
   NAS_ASSERT_OK_AND_ASSIGN(TrialOutcome outcome, RunTrial(task, *data, options));
