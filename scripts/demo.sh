@@ -16,8 +16,9 @@
 # client certificates (mutual TLS) and nasctl sends the token.
 #
 # Environment: TINYNAS_BUILD_DIR (default build), TINYNAS_JOBS (default
-# nproc), TINYNAS_WORKERS (default 2), TINYNAS_WORKER_THREADS (default
-# nproc / workers, at least 1).
+# nproc), TINYNAS_WORKERS (default 2), TINYNAS_WORKER_THREADS (threads per
+# slot, default 1; each worker gets nproc / (workers x threads) slots, at
+# least 1).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,7 +27,11 @@ spec=${1:-examples/fashion-mnist-nrf52840.yaml}
 build_dir=${TINYNAS_BUILD_DIR:-build}
 jobs=${TINYNAS_JOBS:-$(nproc)}
 num_workers=${TINYNAS_WORKERS:-2}
-threads=${TINYNAS_WORKER_THREADS:-$(( $(nproc) / num_workers > 0 ? $(nproc) / num_workers : 1 ))}
+# One thread per slot and a slot per core, spread over the workers: on a CPU
+# machine the faster layout for a search of short trials and of long ones
+# (bench/README.md, "Threads and slots").
+threads=${TINYNAS_WORKER_THREADS:-1}
+slots=$(( $(nproc) / (num_workers * threads) > 0 ? $(nproc) / (num_workers * threads) : 1 ))
 logs=var/logs
 run_dir=var/run
 model=out/best-model.pt
@@ -74,8 +79,8 @@ stack_start_controller "$controller_bin" "$stack_db_uri" "$run_dir/controller.po
 echo "controller: $TINYNAS_CONTROLLER over TLS (log $logs/controller.log)"
 echo "TLS material and API token: $stack_tls_dir/"
 
-log "starting $num_workers workers ($threads threads each)"
-stack_start_workers "$worker_bin" "$num_workers" "$threads" demo-worker auto "$logs"
+log "starting $num_workers workers ($slots slot(s) of $threads thread(s) each)"
+stack_start_workers "$worker_bin" "$num_workers" "$threads" demo-worker auto "$logs" "$slots"
 echo "workers: demo-worker-1..$num_workers (logs $logs/worker-*.log)"
 
 # ------------------------------------------------------------------ search

@@ -9,13 +9,15 @@
 #include "absl/time/time.h"
 #include "common/main_init.h"
 #include "common/logging.h"
+#include "worker/process_setup.h"
 #include "worker/run_worker.h"
 
 ABSL_FLAG(std::string, controller, "localhost:50051", "Controller address host:port");
-ABSL_FLAG(int, slots, 1, "Trials run at once");
+ABSL_FLAG(int, slots, 0,
+          "Trials run at once (0: one per usable core on the CPU, one on a GPU)");
 ABSL_FLAG(std::string, name, "", "Worker name (default hostname:pid)");
 ABSL_FLAG(std::string, device, "auto", "auto | cpu | cuda");
-ABSL_FLAG(int, threads, 0, "Intra-op threads per slot (0: cores / slots)");
+ABSL_FLAG(int, threads, 0, "Intra-op threads per slot (0: usable cores / slots)");
 ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9465",
           "Prometheus endpoint host:port (port 0: any free port; 'none': off)");
 ABSL_FLAG(std::string, metrics_port_file, "", "Write the bound metrics port here");
@@ -47,6 +49,8 @@ int main(int argc, char** argv) {
   // 100 ms), and a lease given a TTL's grace by the new controller could
   // run out meanwhile. Read once, when gRPC starts; the environment wins.
   setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "100", /*overwrite=*/0);
+  // First: it may re-execute the process (worker/process_setup.h).
+  const std::string prepared = nas::worker::PrepareTrainingProcess(argv);
   nas::InitMain(argc, argv,
                   "nas-worker --controller=HOST:PORT: trains tinynas candidates "
                   "leased from a controller",
@@ -66,6 +70,7 @@ int main(int argc, char** argv) {
                 absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_insecure)};
   config.load_test_skip_training = absl::GetFlag(FLAGS_load_test_skip_training);
   config.load_test_workers = absl::GetFlag(FLAGS_load_test_workers);
+  config.process_setup = prepared;
   const absl::Status status = nas::worker::RunWorker(config);
   if (!status.ok()) {
     std::cerr << "nas-worker: " << status.message() << std::endl;

@@ -21,6 +21,7 @@
 #include "prometheus/registry.h"
 #include "worker/controller_client.h"
 #include "worker/load_test_runner.h"
+#include "worker/process_setup.h"
 #include "worker/worker_metrics.h"
 
 namespace nas::worker {
@@ -37,9 +38,20 @@ int64_t PhysicalMemoryBytes() {
   return pages > 0 && page_size > 0 ? static_cast<int64_t>(pages) * page_size : 0;
 }
 
-int DefaultThreads(int slots) {
-  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+int DefaultThreads(int slots, int cores) {
   return std::max(1, cores / std::max(1, slots));
+}
+
+// Threads beyond the cores wait for each other: OpenMP's barriers and
+// LibTorch's pools assume a core per thread (bench/README.md, "Threads and
+// slots").
+void WarnIfOversubscribed(int slots, int threads, int cores) {
+  if (slots * threads <= cores) return;
+  LOG(WARNING) << slots << " slot(s) x " << threads << " thread(s) = "
+               << slots * threads << " threads on " << cores
+               << " usable core(s): trials will wait for each other; use "
+                  "--slots and --threads with slots x threads <= cores (and "
+                  "count the other workers on this host)";
 }
 
 // The Prometheus endpoint, or null when disabled.
@@ -158,6 +170,28 @@ absl::Status RunLoops(const std::vector<std::unique_ptr<WorkerLoop>>& loops) {
   return absl::OkStatus();
 }
 
+// Slots and threads: given ones as they are; left 0, on the CPU one slot
+// per usable core with one thread each (the faster setting for a search:
+// bench/README.md, "Threads and slots"), on a GPU one slot.
+absl::StatusOr<WorkerConfig> ResolveSlots(WorkerConfig config, ComputeDevice device,
+                                          int cores) {
+  if (config.slots < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--slots: ", config.slots, " < 0 (0: one per core on the CPU)"));
+  }
+  if (config.threads < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--threads: ", config.threads, " < 0 (0: cores / slots)"));
+  }
+  if (config.slots == 0) {
+    config.slots = device == ComputeDevice::kCuda
+                       ? 1
+                       : std::max(1, cores / std::max(1, config.threads));
+  }
+  if (config.threads == 0) config.threads = DefaultThreads(config.slots, cores);
+  return config;
+}
+
 }  // namespace
 
 TrialRunner MakeTrialRunner(DatasetCache* cache, ComputeDevice device) {
@@ -173,7 +207,7 @@ TrialRunner MakeTrialRunner(DatasetCache* cache, ComputeDevice device) {
   };
 }
 
-absl::Status RunWorker(const WorkerConfig& config) {
+absl::Status RunWorker(const WorkerConfig& given) {
   // Blocked before any thread starts, so only the sigwait thread sees them.
   sigset_t signals;
   sigemptyset(&signals);
@@ -181,12 +215,12 @@ absl::Status RunWorker(const WorkerConfig& config) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  NAS_ASSIGN_OR_RETURN(const ComputeDevice device, ChooseComputeDevice(config.device));
-  NAS_RETURN_IF_ERROR(CheckLoadTest(config));
-  if (config.slots < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("--slots: ", config.slots, " < 1"));
-  }
-  const int threads = config.threads > 0 ? config.threads : DefaultThreads(config.slots);
+  NAS_ASSIGN_OR_RETURN(const ComputeDevice device, ChooseComputeDevice(given.device));
+  NAS_RETURN_IF_ERROR(CheckLoadTest(given));
+  const int cores = UsableCores();
+  NAS_ASSIGN_OR_RETURN(const WorkerConfig config, ResolveSlots(given, device, cores));
+  const int threads = config.threads;
+  if (device == ComputeDevice::kCpu) WarnIfOversubscribed(config.slots, threads, cores);
   SetTorchThreads(threads);
   auto registry = std::make_shared<prometheus::Registry>();
   WorkerMetrics metrics(registry.get(), ComputeDeviceName(device), config.slots);
@@ -201,7 +235,8 @@ absl::Status RunWorker(const WorkerConfig& config) {
       MakeLoops(config, device, client.get(), &cache, &metrics);
   LOG(INFO) << "worker for " << config.controller << ": " << config.slots
             << " slot(s), device " << ComputeDeviceName(device) << ", " << threads
-            << " thread(s) per slot";
+            << " thread(s) per slot, " << cores << " usable core(s)";
+  if (!config.process_setup.empty()) LOG(INFO) << "process: " << config.process_setup;
 
   std::atomic<bool> done{false};
   std::thread signal_thread([&] {

@@ -15,10 +15,12 @@ namespace nas::worker {
 // Everything nas-worker's flags configure.
 struct WorkerConfig {
   std::string controller = "localhost:50051";
-  int slots = 1;
+  // Trials run at once; 0: one per usable core on the CPU (with one thread
+  // each unless `threads` says otherwise), 1 on a GPU.
+  int slots = 0;
   std::string name;              // Empty: "<hostname>:<pid>".
   std::string device = "auto";   // auto | cpu | cuda
-  int threads = 0;               // Intra-op threads; 0: hardware cores / slots.
+  int threads = 0;               // Intra-op threads per slot; 0: usable cores / slots.
   // "host:port" for the Prometheus endpoint (port 0: any free port); "" or
   // "none": no endpoint.
   std::string metrics_listen = "0.0.0.0:9465";
@@ -35,6 +37,9 @@ struct WorkerConfig {
   // reporting on its own.
   bool load_test_skip_training = false;
   int load_test_workers = 0;
+  // What PrepareTrainingProcess set up (worker/process_setup.h), logged
+  // once the configuration is accepted.
+  std::string process_setup;
 };
 
 // The real trial runner: the data set from `cache` (loaded once per process),

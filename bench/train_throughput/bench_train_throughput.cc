@@ -14,10 +14,10 @@
 // "cpp-stock" the same trainer with both turned off (torch::optim, NCHW). --indices_out receives the training-sample indices.
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -26,8 +26,15 @@
 #include "common/datasets.h"
 #include "common/logging.h"
 #include "worker/dataset.h"
+#include "worker/process_setup.h"
 #include "worker/trainer.h"
 
+ABSL_FLAG(std::string, mode, "throughput",
+          "throughput: every model, both variants; first_trial: the first and "
+          "second trial of this fresh process (see FirstTrialMain)");
+ABSL_FLAG(bool, process_setup, true,
+          "Start as nas-worker does (worker/process_setup.h); false: glibc's "
+          "and libgomp's defaults, the baseline");
 ABSL_FLAG(int, threads, 0, "Intra-op threads (0: all hardware threads)");
 ABSL_FLAG(int, samples, 4096, "Training samples per epoch");
 ABSL_FLAG(int, epochs, 2, "Epochs per run");
@@ -101,10 +108,70 @@ TrialOutcome TrainOnce(const BenchModel& model, const v1::DatasetSpec& spec,
   return *std::move(outcome);
 }
 
+// What one trial of the first_trial mode cost, beyond its training rate.
+struct TrialCost {
+  double samples_per_second = 0;
+  double first_step_seconds = 0;   // The first optimizer step.
+  double later_step_seconds = 0;   // The mean of the others.
+  double measure_seconds = 0;      // Evaluation, latency, export.
+};
+
+TrialCost TimedTrial(const BenchModel& model, const v1::DatasetSpec& spec,
+                     const Dataset& data, int epochs) {
+  TrainOptions options;
+  double first_step = 0, last_train = 0;
+  int64_t steps = 0;
+  options.on_progress = [&](const TrainProgress& p) {
+    if (p.evaluating) return;
+    if (++steps == 1) first_step = p.train_seconds;
+    last_train = p.train_seconds;
+  };
+  const auto start = std::chrono::steady_clock::now();
+  const TrialOutcome outcome = TrainOnce(model, spec, data, options, epochs);
+  const double total =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  TrialCost cost;
+  cost.samples_per_second = outcome.metrics.samples_per_second();
+  cost.first_step_seconds = first_step;
+  cost.later_step_seconds = steps > 1 ? (last_train - first_step) / (steps - 1) : 0;
+  cost.measure_seconds = total - outcome.metrics.train_seconds();
+  return cost;
+}
+
+// The issue-14 round: in this fresh process, the data set is loaded and the
+// same network trained twice, as a fresh worker trains its first two
+// trials. One line to --out:
+//   setup  load_s  rate1  rate2  first_step1  first_step2  step1  step2  measure1  measure2
+int FirstTrialMain(bool setup) {
+  const BenchModel model = {
+      "issue14",
+      "CONV2D(8,k5,s1,p2) BATCHNORM RELU MAXPOOL2D(k2,s2) CONV2D(16,k5,s1,p2) "
+      "BATCHNORM RELU MAXPOOL2D(k2,s2) LINEAR(10)"};
+  SetTorchThreads(absl::GetFlag(FLAGS_threads) > 0 ? absl::GetFlag(FLAGS_threads)
+                                                   : UsableCores());
+  const v1::DatasetSpec spec = BenchDataset();
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<Dataset> data = LoadDataset(spec);
+  CHECK(data.ok()) << data.status();
+  const double load =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const int epochs = absl::GetFlag(FLAGS_epochs);
+  const TrialCost first = TimedTrial(model, spec, *data, epochs);
+  const TrialCost second = TimedTrial(model, spec, *data, epochs);
+  std::ofstream file;
+  if (!absl::GetFlag(FLAGS_out).empty()) file.open(absl::GetFlag(FLAGS_out), std::ios::app);
+  std::ostream& out = file.is_open() ? file : std::cout;
+  out << (setup ? "setup" : "defaults") << "\t" << load << "\t"
+      << first.samples_per_second << "\t" << second.samples_per_second << "\t"
+      << first.first_step_seconds << "\t" << second.first_step_seconds << "\t"
+      << first.later_step_seconds << "\t" << second.later_step_seconds << "\t"
+      << first.measure_seconds << "\t" << second.measure_seconds << std::endl;
+  return 0;
+}
+
 int Main() {
-  const int threads = absl::GetFlag(FLAGS_threads) > 0
-                          ? absl::GetFlag(FLAGS_threads)
-                          : static_cast<int>(std::thread::hardware_concurrency());
+  const int threads = absl::GetFlag(FLAGS_threads) > 0 ? absl::GetFlag(FLAGS_threads)
+                                                      : UsableCores();
   SetTorchThreads(threads);
   const v1::DatasetSpec spec = BenchDataset();
   absl::StatusOr<Dataset> data = LoadDataset(spec);
@@ -138,6 +205,14 @@ int Main() {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  // As nas-worker starts (it may re-execute this process), unless the
+  // baseline is asked for.
+  const bool setup = absl::GetFlag(FLAGS_process_setup);
+  if (setup) nas::worker::PrepareTrainingProcess(argv);
   nas::InitLogging(argv[0]);
+  if (absl::GetFlag(FLAGS_mode) == "first_trial") {
+    return nas::worker::FirstTrialMain(setup);
+  }
+  CHECK_EQ(absl::GetFlag(FLAGS_mode), "throughput") << "--mode: unknown";
   return nas::worker::Main();
 }

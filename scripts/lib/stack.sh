@@ -12,7 +12,7 @@
 #   stack_start_controller BIN DB_URI PORT_FILE LOG [FLAG...]
 #                                                   # exports TINYNAS_CONTROLLER,
 #                                                   # TINYNAS_TLS_CA, TINYNAS_TOKEN
-#   stack_start_workers BIN N THREADS NAME DEVICE LOG_DIR
+#   stack_start_workers BIN N THREADS NAME DEVICE LOG_DIR [SLOTS]
 #   stack_stop PID                                  # stops one of them
 #   stack_run_bg CMD ARGS...                        # a foreground command that
 #                                                   # a signal can interrupt
@@ -121,10 +121,10 @@ stack_start_controller() {  # BIN DB_URI PORT_FILE LOG [FLAG...]
   export TINYNAS_CONTROLLER=127.0.0.1:$(cat "$port_file")
 }
 
-stack_start_workers() {  # BIN N THREADS NAME DEVICE LOG_DIR
-  local bin=$1 n=$2 threads=$3 name=$4 device=$5 log_dir=$6 i
+stack_start_workers() {  # BIN N THREADS NAME DEVICE LOG_DIR [SLOTS]
+  local bin=$1 n=$2 threads=$3 name=$4 device=$5 log_dir=$6 slots=${7:-1} i
   for i in $(seq "$n"); do
-    "$bin" --controller="$TINYNAS_CONTROLLER" --slots=1 --name="$name-$i" \
+    "$bin" --controller="$TINYNAS_CONTROLLER" --slots="$slots" --name="$name-$i" \
       --device="$device" --threads="$threads" --metrics_listen=127.0.0.1:0 \
       --tls_ca="$stack_tls_dir/ca.pem" --tls_cert="$stack_tls_dir/worker.pem" \
       --tls_key="$stack_tls_dir/worker.key" \

@@ -236,10 +236,15 @@ TEST(RunWorkerTest, RejectsABadConfiguration) {
                                      absl::StatusCode::kInvalidArgument,
                                      HasSubstr("--device: unknown 'gpu'")));
   config.device = "cpu";
-  config.slots = 0;
+  config.slots = -1;
   EXPECT_THAT(RunWorker(config),
               ::nas::testing::StatusIs(absl::StatusCode::kInvalidArgument,
-                                       HasSubstr("--slots: 0 < 1")));
+                                       HasSubstr("--slots: -1 < 0")));
+  config.slots = 0;
+  config.threads = -2;
+  EXPECT_THAT(RunWorker(config),
+              ::nas::testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                       HasSubstr("--threads: -2 < 0")));
 }
 
 }  // namespace
