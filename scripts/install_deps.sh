@@ -10,7 +10,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config git ca-certificates procps iproute2
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev
-  libabsl-dev libtorch-dev libpqxx-dev prometheus-cpp-dev
+  libabsl-dev libtorch-dev libdnnl-dev libpqxx-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libyaml-cpp-dev nlohmann-json3-dev
   libgoogle-glog-dev libssl-dev
   postgresql postgresql-client

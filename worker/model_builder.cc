@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/architecture.h"
 #include "common/status_macros.h"
+#include "worker/gemm_linear.h"
 
 namespace nas::worker {
 namespace {
@@ -114,7 +115,7 @@ void AppendBatchNorm(const v1::TensorShape& input, BuiltModel* model) {
 void AppendLinear(const v1::Layer& layer, const v1::TensorShape& input,
                   BuiltModel* model) {
   if (input.dims_size() > 1) AppendFlatten(model);
-  Append(nn::Linear(NumElements(input), layer.out()),
+  Append(GemmLinear(NumElements(input), layer.out()),
          "torch.linear(x, self.$weight, self.$bias)", model);
 }
 

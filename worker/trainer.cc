@@ -21,6 +21,7 @@
 #include "worker/classification_metrics.h"
 #include "worker/dataset_batch.h"
 #include "worker/fused_optimizer.h"
+#include "worker/gemm_linear.h"
 #include "worker/model_builder.h"
 #include "worker/torchscript_export.h"
 
@@ -328,6 +329,9 @@ absl::StatusOr<TrialOutcome> RunTrialUnguarded(const v1::TrialTask& task,
   const bool channels_last =
       options.channels_last && device.is_cpu() && ChannelsLastPays(*model.net);
   if (channels_last) ToChannelsLast(*model.net);
+  for (const auto& child : model.net->children()) {
+    if (auto* linear = child->as<GemmLinear>()) linear->use_gemm = options.gemm_linear;
+  }
   TrainingRun run{&set, &options, device, channels_last, std::move(model), nullptr,
                   std::mt19937_64(task.trial_seed()), task.training().batch_size()};
   run.model.net->to(device);

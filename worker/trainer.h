@@ -57,10 +57,14 @@ struct TrainOptions {
   v1::DeviceProfile target_device;
   // CPU speed-ups, on by default (the benchmark turns them off to show what
   // they buy; results agree up to float rounding): the single-pass
-  // FusedOptimizer instead of torch::optim, and channels-last (NHWC) tensors
-  // for 2-D networks whose convolutions all have >= 8 output channels.
+  // FusedOptimizer instead of torch::optim, channels-last (NHWC) tensors
+  // for 2-D networks whose convolutions all have >= 8 output channels, and
+  // oneDNN's sgemm for LINEAR layers.
   bool fused_optimizer = true;
   bool channels_last = true;
+  // LINEAR layers' matrix products in oneDNN's sgemm (GemmLinear) rather
+  // than LibTorch's BLAS, on the CPU.
+  bool gemm_linear = true;
 };
 
 // What a trial produced. A diverged run is a failed trial, not an error.

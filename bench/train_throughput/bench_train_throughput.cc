@@ -182,6 +182,7 @@ int Main() {
   TrainOptions stock = tuned;
   stock.fused_optimizer = false;
   stock.channels_last = false;
+  stock.gemm_linear = false;
   std::ofstream file;
   if (!absl::GetFlag(FLAGS_out).empty()) file.open(absl::GetFlag(FLAGS_out), std::ios::app);
   std::ostream& out = file.is_open() ? file : std::cout;

@@ -142,8 +142,9 @@ def report(args):
               f"{med['cpp'] / med['pytorch']:>6.2f} | {med['cpp-stock']:>9.0f} "
               f"{med['pytorch-cl']:>10.0f} {med['cpp'] / med['pytorch-cl']:>14.2f}")
     print("C++: the worker's trainer as it runs trials (FusedOptimizer; channels-last when "
-          "all convolutions have >= 8 channels).\nPyTorch: default NCHW. C++ stock: the same "
-          "trainer with torch::optim and NCHW. PyTorch CL: PyTorch with channels_last.")
+          "all convolutions have >= 8 channels; LINEAR in oneDNN's sgemm).\nPyTorch: default "
+          "NCHW. C++ stock: the same trainer with torch::optim, NCHW and LibTorch's BLAS. "
+          "PyTorch CL: PyTorch with channels_last.")
 
 
 def main():
