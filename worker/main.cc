@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "common/main_init.h"
 #include "common/logging.h"
+#include "worker/host_threads.h"
 #include "worker/process_setup.h"
 #include "worker/run_worker.h"
 
@@ -18,6 +19,10 @@ ABSL_FLAG(int, slots, 0,
 ABSL_FLAG(std::string, name, "", "Worker name (default hostname:pid)");
 ABSL_FLAG(std::string, device, "auto", "auto | cpu | cuda");
 ABSL_FLAG(int, threads, 0, "Intra-op threads per slot (0: usable cores / slots)");
+ABSL_FLAG(std::string, host_threads_folder, nas::worker::HostThreads::kDefaultFolder,
+          "Folder where the CPU workers of this host share out its cores: a "
+          "trial gets fewer threads while all workers' slots x threads exceed "
+          "the cores ('none': never)");
 ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9465",
           "Prometheus endpoint host:port (port 0: any free port; 'none': off)");
 ABSL_FLAG(std::string, metrics_port_file, "", "Write the bound metrics port here");
@@ -49,8 +54,8 @@ int main(int argc, char** argv) {
   // 100 ms), and a lease given a TTL's grace by the new controller could
   // run out meanwhile. Read once, when gRPC starts; the environment wins.
   setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "100", /*overwrite=*/0);
-  // First: it may re-execute the process (worker/process_setup.h).
-  const std::string prepared = nas::worker::PrepareTrainingProcess(argv);
+  // First, before any thread allocates (worker/process_setup.h).
+  const std::string prepared = nas::worker::PrepareTrainingProcess();
   nas::InitMain(argc, argv,
                   "nas-worker --controller=HOST:PORT: trains tinynas candidates "
                   "leased from a controller",
@@ -71,6 +76,7 @@ int main(int argc, char** argv) {
   config.load_test_skip_training = absl::GetFlag(FLAGS_load_test_skip_training);
   config.load_test_workers = absl::GetFlag(FLAGS_load_test_workers);
   config.process_setup = prepared;
+  config.host_threads_folder = absl::GetFlag(FLAGS_host_threads_folder);
   const absl::Status status = nas::worker::RunWorker(config);
   if (!status.ok()) {
     std::cerr << "nas-worker: " << status.message() << std::endl;

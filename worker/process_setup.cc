@@ -3,12 +3,9 @@
 #include <malloc.h>
 #include <sched.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstring>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -23,27 +20,6 @@ namespace {
 
 constexpr int kMmapThreshold = 32 << 20;   // glibc's maximum on 64-bit.
 constexpr int kTrimThreshold = 256 << 20;
-// Set in the re-executed process, so that it never re-executes again.
-constexpr const char* kReexecMarker = "TINYNAS_PROCESS_PREPARED";
-
-// Sets GOMP_SPINCOUNT and re-executes; returns only when it did not.
-std::string ReexecWithOpenMpSettings(char** argv) {
-  if (getenv(kReexecMarker) != nullptr) {
-    const char* spin = getenv("GOMP_SPINCOUNT");
-    return absl::StrCat("OpenMP spin count ", spin != nullptr ? spin : "default");
-  }
-  if (getenv("OMP_WAIT_POLICY") != nullptr || getenv("GOMP_SPINCOUNT") != nullptr) {
-    return "OpenMP waiting as the environment says";
-  }
-  setenv("GOMP_SPINCOUNT", kOpenMpSpinCount, /*overwrite=*/1);
-  setenv(kReexecMarker, "1", /*overwrite=*/1);
-  execv("/proc/self/exe", argv);
-  // Still here: go on with libgomp's defaults, which this process loaded.
-  const std::string why = strerror(errno);
-  unsetenv("GOMP_SPINCOUNT");
-  unsetenv(kReexecMarker);
-  return absl::StrCat("OpenMP spin count left at its default (re-exec failed: ", why, ")");
-}
 
 // The CPU quota of one cgroup v2 folder in cores, or 0 for none.
 double CgroupQuota(const std::string& folder) {
@@ -77,7 +53,7 @@ double CgroupCpuLimit() {
 
 }  // namespace
 
-std::string KeepFreedMemoryForReuse() {
+std::string PrepareTrainingProcess() {
   std::string said;
   if (getenv("MALLOC_MMAP_THRESHOLD_") == nullptr) {
     mallopt(M_MMAP_THRESHOLD, kMmapThreshold);
@@ -92,11 +68,6 @@ std::string KeepFreedMemoryForReuse() {
     absl::StrAppend(&said, ", MALLOC_TRIM_THRESHOLD_=", getenv("MALLOC_TRIM_THRESHOLD_"));
   }
   return said;
-}
-
-std::string PrepareTrainingProcess(char** argv) {
-  const std::string omp = ReexecWithOpenMpSettings(argv);
-  return absl::StrCat(omp, "; ", KeepFreedMemoryForReuse());
 }
 
 int UsableCores() {

@@ -20,6 +20,7 @@
 #include "prometheus/exposer.h"
 #include "prometheus/registry.h"
 #include "worker/controller_client.h"
+#include "worker/host_threads.h"
 #include "worker/load_test_runner.h"
 #include "worker/process_setup.h"
 #include "worker/worker_metrics.h"
@@ -141,10 +142,11 @@ std::vector<std::unique_ptr<WorkerLoop>> MakeLoops(const WorkerConfig& config,
                                                    ComputeDevice device,
                                                    ControllerClient* client,
                                                    DatasetCache* cache,
-                                                   WorkerMetrics* metrics) {
+                                                   WorkerMetrics* metrics,
+                                                   HostThreads* host) {
   const TrialRunner runner = config.load_test_skip_training
                                  ? MakeLoadTestRunner()
-                                 : MakeTrialRunner(cache, device);
+                                 : MakeTrialRunner(cache, device, config.threads, host);
   const int count = std::max(1, config.load_test_workers);
   std::vector<std::unique_ptr<WorkerLoop>> loops;
   for (int i = 1; i <= count; ++i) {
@@ -194,11 +196,16 @@ absl::StatusOr<WorkerConfig> ResolveSlots(WorkerConfig config, ComputeDevice dev
 
 }  // namespace
 
-TrialRunner MakeTrialRunner(DatasetCache* cache, ComputeDevice device) {
-  return [cache, device](const v1::TrialTask& task,
-                         const TrialControl& control) -> absl::StatusOr<TrialOutcome> {
+TrialRunner MakeTrialRunner(DatasetCache* cache, ComputeDevice device, int threads,
+                            HostThreads* host) {
+  return [cache, device, threads, host](
+             const v1::TrialTask& task,
+             const TrialControl& control) -> absl::StatusOr<TrialOutcome> {
     NAS_ASSIGN_OR_RETURN(std::shared_ptr<const Dataset> data,
                          cache->Get(task.dataset()));
+    // This slot thread's intra-op threads for this trial: its share of
+    // the host's cores.
+    if (host != nullptr) SetTorchThreads(host->ThreadsPerSlot(threads));
     TrainOptions options;
     options.device = device;
     options.on_progress = control.on_progress;
@@ -231,8 +238,20 @@ absl::Status RunWorker(const WorkerConfig& given) {
   DatasetCache cache;
   std::unique_ptr<ControllerClient> client =
       NewGrpcControllerClient(config.controller, credentials, config.rpc_timeout);
+  // CPU training threads shared fairly with the other workers on this host.
+  std::unique_ptr<HostThreads> host;
+  if (device == ComputeDevice::kCpu && !config.load_test_skip_training &&
+      config.host_threads_folder != "none") {
+    host = std::make_unique<HostThreads>(config.host_threads_folder,
+                                         config.slots * threads, cores);
+    if (host->total_wanted() > cores) {
+      LOG(WARNING) << "the workers on this host want " << host->total_wanted()
+                   << " training threads for " << cores
+                   << " usable core(s): each trial gets its share";
+    }
+  }
   const std::vector<std::unique_ptr<WorkerLoop>> loops =
-      MakeLoops(config, device, client.get(), &cache, &metrics);
+      MakeLoops(config, device, client.get(), &cache, &metrics, host.get());
   LOG(INFO) << "worker for " << config.controller << ": " << config.slots
             << " slot(s), device " << ComputeDeviceName(device) << ", " << threads
             << " thread(s) per slot, " << cores << " usable core(s)";

@@ -7,6 +7,7 @@
 #include "absl/time/time.h"
 #include "common/tls_files.h"
 #include "worker/dataset_cache.h"
+#include "worker/host_threads.h"
 #include "worker/trainer.h"
 #include "worker/worker_loop.h"
 
@@ -40,11 +41,17 @@ struct WorkerConfig {
   // What PrepareTrainingProcess set up (worker/process_setup.h), logged
   // once the configuration is accepted.
   std::string process_setup;
+  // Where CPU workers of this host share out its cores (HostThreads);
+  // "none": not shared.
+  std::string host_threads_folder = HostThreads::kDefaultFolder;
 };
 
 // The real trial runner: the data set from `cache` (loaded once per process),
-// then RunTrial on `device`. `cache` must outlive the runner.
-TrialRunner MakeTrialRunner(DatasetCache* cache, ComputeDevice device);
+// then RunTrial on `device`, with `threads` intra-op threads or, given
+// `host`, the slot's share of the host's cores (HostThreads). `cache` and
+// `host` (may be null) must outlive the runner.
+TrialRunner MakeTrialRunner(DatasetCache* cache, ComputeDevice device, int threads = 1,
+                            HostThreads* host = nullptr);
 
 // Runs a worker until SIGINT/SIGTERM (graceful: stop leasing, drain, exit)
 // or the idle timeout. InvalidArgument/FailedPrecondition for a bad

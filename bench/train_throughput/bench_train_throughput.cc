@@ -34,7 +34,7 @@ ABSL_FLAG(std::string, mode, "throughput",
           "second trial of this fresh process (see FirstTrialMain)");
 ABSL_FLAG(bool, process_setup, true,
           "Start as nas-worker does (worker/process_setup.h); false: glibc's "
-          "and libgomp's defaults, the baseline");
+          "malloc defaults, the baseline");
 ABSL_FLAG(int, threads, 0, "Intra-op threads (0: all hardware threads)");
 ABSL_FLAG(int, samples, 4096, "Training samples per epoch");
 ABSL_FLAG(int, epochs, 2, "Epochs per run");
@@ -206,10 +206,9 @@ int Main() {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  // As nas-worker starts (it may re-execute this process), unless the
-  // baseline is asked for.
+  // As nas-worker starts, unless the baseline is asked for.
   const bool setup = absl::GetFlag(FLAGS_process_setup);
-  if (setup) nas::worker::PrepareTrainingProcess(argv);
+  if (setup) nas::worker::PrepareTrainingProcess();
   nas::InitLogging(argv[0]);
   if (absl::GetFlag(FLAGS_mode) == "first_trial") {
     return nas::worker::FirstTrialMain(setup);
