@@ -135,6 +135,13 @@ absl::Status Scheduler::Tick() {
 
 absl::Status Scheduler::GraceLeases(absl::Time now) {
   if (unreachable_.empty()) return absl::OkStatus();
+  // The database answers again only once a connection is open anew: open
+  // it first, then read the clock, so that the grace runs from when the
+  // database answered. Otherwise a worker's heartbeat that reached it
+  // meanwhile (renewing its leases from a later time) would leave this
+  // nothing to extend, and the grace would not be logged.
+  NAS_RETURN_IF_ERROR(store_->RunningSearchIds().status());
+  now = std::max(now, clock_->Now());
   NAS_ASSIGN_OR_RETURN(const int extended,
                        store_->ExtendLeases(now + options_.lease_ttl));
   if (extended > 0) {
