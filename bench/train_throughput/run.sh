@@ -4,7 +4,7 @@
 # that both see the same machine load, and prints the table of medians.
 #   bench/train_throughput/run.sh [THREADS]    (default: all hardware threads)
 # Then the first-trial round: REPEATS fresh processes started as nas-worker
-# starts, alternating with REPEATS started with glibc's and libgomp's
+# starts, alternating with REPEATS started with glibc's malloc
 # defaults (the baseline), each training the same network twice
 # (FIRST_SAMPLES x 2 epochs); it prints each one's first-trial rate against
 # its second (aim: >= 0.9) and what else the first trial paid.
@@ -60,7 +60,7 @@ for kind in ("defaults", "setup"):
     print(f"{kind:10} {med[1]:9.0f} {med[2]:9.0f} {ratio:8.2f} {med[0]:7.2f} "
           f"{med[3]*1e3:8.1f}ms {med[4]*1e3:8.1f}ms {med[5]*1e3:7.2f}ms {med[6]*1e3:7.2f}ms "
           f"{med[7]*1e3:7.0f}ms {med[8]*1e3:7.0f}ms")
-print("defaults: glibc's malloc and libgomp's spin as they come; setup: as nas-worker starts.")
+print("defaults: glibc's malloc as it comes; setup: as nas-worker starts.")
 print("step1: the first optimizer step; step: the mean of the others; meas: evaluation, latency, export.")
 PY
 fi

@@ -10,9 +10,13 @@
 #   slot-all-cores   1 worker, 1 slot, CORES threads
 #   slot-per-core    1 worker, CORES slots, 1 thread each
 #   2w-oversub       2 workers of 1 slot x CORES threads (the README's old
-#                    by-hand example): 2x more threads than cores
-#   2w-oversub-spin  the same with libgomp's default spin (GOMP_SPINCOUNT
-#                    300000), i.e. without the worker's start-up setting
+#                    by-hand example): 2x more threads than cores, shared
+#                    out by the workers (HostThreads)
+#   2w-oversub-noshare  the same with --host_threads_folder=none: every
+#                    trial with CORES threads, as before
+#   2w-one-thread    2 workers of 1 slot x 1 thread (the README's by-hand
+#                    example now)
+#   2w-default       2 workers with the default slots and threads
 # Env: SETTINGS (a subset, space-separated), BUILD_DIR (default build).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -28,22 +32,27 @@ cmake --build "$build" --target nas-controller nas-worker nasctl -j"$cores" >/de
 work=$(mktemp -d /tmp/nas-slots.XXXXXX)
 results=$work/results.tsv
 
-run_setting() {  # NAME WORKERS SLOTS THREADS [ENV...]
+run_setting() {  # NAME WORKERS SLOTS THREADS [FLAG...] (0: the default)
   local name=$1 workers=$2 slots=$3 threads=$4 i
   shift 4
   stack_start_pg "$work/pg-$name"
   stack_start_controller "$build/controller/nas-controller" "$stack_db_uri" \
     "$work/$name.port" "$work/$name-controller.log"
-  local first_worker=${#stack_pids[@]} kv
-  for kv in "$@"; do export "${kv?}"; done  # The workers' environment only.
-  stack_start_workers "$build/worker/nas-worker" "$workers" "$threads" "w-$name" cpu \
-    "$work" "$slots"
-  for kv in "$@"; do unset "${kv%%=*}"; done
-  local start=$SECONDS
+  local first_worker=${#stack_pids[@]}
+  for i in $(seq "$workers"); do
+    "$build/worker/nas-worker" --controller="$TINYNAS_CONTROLLER" --slots="$slots" \
+      --threads="$threads" --name="w-$name-$i" --device=cpu --metrics_listen=127.0.0.1:0 \
+      --tls_ca="$stack_tls_dir/ca.pem" --tls_cert="$stack_tls_dir/worker.pem" \
+      --tls_key="$stack_tls_dir/worker.key" "$@" >"$work/$name-worker-$i.log" 2>&1 &
+    stack_pids+=($!)
+  done
+  local start
+  start=$(date +%s%N)
   local id
   id=$("$build/nasctl/nasctl" submit "$spec" --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
   "$build/nasctl/nasctl" watch "$id" >/dev/null || die "$name: the search did not succeed"
-  local wall=$((SECONDS - start))
+  local tenths=$((($(date +%s%N) - start) / 100000000))
+  local wall=$((tenths / 10)).$((tenths % 10))
   local rate
   rate=$("$build/nasctl/nasctl" --json trials "$id" | /usr/bin/python3 -c '
 import json, sys
@@ -65,7 +74,9 @@ for s in $settings; do
     slot-all-cores) run_setting "$s" 1 1 "$cores" ;;
     slot-per-core) run_setting "$s" 1 "$cores" 1 ;;
     2w-oversub) run_setting "$s" 2 1 "$cores" ;;
-    2w-oversub-spin) run_setting "$s" 2 1 "$cores" GOMP_SPINCOUNT=300000 ;;
+    2w-oversub-noshare) run_setting "$s" 2 1 "$cores" --host_threads_folder=none ;;
+    2w-one-thread) run_setting "$s" 2 1 1 ;;
+    2w-default) run_setting "$s" 2 0 0 ;;
     *) die "unknown setting $s" ;;
   esac
 done
