@@ -95,11 +95,13 @@ void ProgressPrinter::DrawLocked() {
     *out_ << line << "\n";
   }
   // A line per running trial when it starts an epoch or its evaluation.
+  std::set<std::pair<int64_t, int>> steps;
   for (const v1::TrialProgress& p : running_) {
     const std::pair<int64_t, int> step = {p.trial_id(), p.phase() * 100000 + p.epoch()};
-    if (!printed_steps_.insert(step).second) continue;
-    *out_ << "  " << RenderRunningTrial(p) << "\n";
+    steps.insert(step);
+    if (printed_steps_.count(step) == 0) *out_ << "  " << RenderRunningTrial(p) << "\n";
   }
+  printed_steps_ = std::move(steps);  // Only the trials running now.
   *out_ << std::flush;
 }
 

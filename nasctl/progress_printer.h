@@ -62,7 +62,7 @@ class ProgressPrinter {
   bool line_open_ ABSL_GUARDED_BY(mu_) = false;   // tty: a status line is shown.
   int running_lines_ ABSL_GUARDED_BY(mu_) = 0;    // tty: lines drawn below it.
   std::vector<v1::TrialProgress> running_ ABSL_GUARDED_BY(mu_);
-  // non-tty: (trial id, phase and epoch) already printed.
+  // non-tty: (trial id, phase and epoch) of the running trials, printed.
   std::set<std::pair<int64_t, int>> printed_steps_ ABSL_GUARDED_BY(mu_);
   std::string last_plain_ ABSL_GUARDED_BY(mu_);   // non-tty: last printed state.
   std::set<std::pair<int64_t, int>> announced_ ABSL_GUARDED_BY(mu_);

@@ -24,7 +24,7 @@ cd "$ROOT"
 spec=${1:-examples/fashion-mnist-nrf52840.yaml}
 build=${BUILD_DIR:-build}
 cores=$(nproc)
-settings=${SETTINGS:-slot-all-cores slot-per-core 2w-oversub 2w-oversub-spin}
+settings=${SETTINGS:-slot-all-cores slot-per-core 2w-oversub 2w-oversub-noshare}
 die() { echo "slots.sh: $*" >&2; exit 1; }
 source scripts/lib/stack.sh
 stack_init slots-bench
