@@ -45,14 +45,19 @@ int DefaultThreads(int slots, int cores) {
 
 // Threads beyond the cores wait for each other: OpenMP's barriers and
 // LibTorch's pools assume a core per thread (bench/README.md, "Threads and
-// slots").
-void WarnIfOversubscribed(int slots, int threads, int cores) {
-  if (slots * threads <= cores) return;
-  LOG(WARNING) << slots << " slot(s) x " << threads << " thread(s) = "
-               << slots * threads << " threads on " << cores
-               << " usable core(s): trials will wait for each other; use "
-                  "--slots and --threads with slots x threads <= cores (and "
-                  "count the other workers on this host)";
+// slots"). `host_wanted`: what all the host's workers want, this one's
+// included (0 when not known).
+void WarnIfOversubscribed(int slots, int threads, int cores, int host_wanted) {
+  if (slots * threads > cores) {
+    LOG(WARNING) << slots << " slot(s) x " << threads << " thread(s) = "
+                 << slots * threads << " threads on " << cores
+                 << " usable core(s): trials will wait for each other; use "
+                    "--slots and --threads with slots x threads <= cores";
+  } else if (host_wanted > cores) {
+    LOG(WARNING) << "the workers on this host want " << host_wanted
+                 << " training threads for " << cores
+                 << " usable core(s): each trial gets its share";
+  }
 }
 
 // The Prometheus endpoint, or null when disabled.
@@ -227,7 +232,6 @@ absl::Status RunWorker(const WorkerConfig& given) {
   const int cores = UsableCores();
   NAS_ASSIGN_OR_RETURN(const WorkerConfig config, ResolveSlots(given, device, cores));
   const int threads = config.threads;
-  if (device == ComputeDevice::kCpu) WarnIfOversubscribed(config.slots, threads, cores);
   SetTorchThreads(threads);
   auto registry = std::make_shared<prometheus::Registry>();
   WorkerMetrics metrics(registry.get(), ComputeDeviceName(device), config.slots);
@@ -244,11 +248,10 @@ absl::Status RunWorker(const WorkerConfig& given) {
       config.host_threads_folder != "none") {
     host = std::make_unique<HostThreads>(config.host_threads_folder,
                                          config.slots * threads, cores);
-    if (host->total_wanted() > cores) {
-      LOG(WARNING) << "the workers on this host want " << host->total_wanted()
-                   << " training threads for " << cores
-                   << " usable core(s): each trial gets its share";
-    }
+  }
+  if (device == ComputeDevice::kCpu) {
+    WarnIfOversubscribed(config.slots, threads, cores,
+                         host != nullptr ? host->total_wanted() : 0);
   }
   const std::vector<std::unique_ptr<WorkerLoop>> loops =
       MakeLoops(config, device, client.get(), &cache, &metrics, host.get());

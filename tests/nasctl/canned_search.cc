@@ -159,4 +159,21 @@ void LoadCannedSearch(const ReportData& data, TestSearchService* service) {
   service->SetPolicyState(data.search.id(), data.policy);
 }
 
+v1::TrialProgress CannedRunningTrial() {
+  v1::TrialProgress p;
+  p.set_phase(v1::TrialProgress::TRAINING);
+  p.set_epoch(3);
+  p.set_epochs(15);
+  p.set_batches_done(120);
+  p.set_batches_per_epoch(235);
+  p.set_loss(0.4123);
+  p.set_samples_per_second(8400.4);
+  p.set_elapsed_seconds(12);
+  p.set_remaining_seconds(48);
+  p.set_trial_id(41);
+  p.set_trial_number(12);
+  p.set_worker("w1");
+  return p;
+}
+
 }  // namespace nas::nasctl

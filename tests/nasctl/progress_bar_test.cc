@@ -5,6 +5,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/nasctl/canned_search.h"
 #include "nasctl/progress_printer.h"
 #include "tests/nasctl/report_checks.h"
 
@@ -130,13 +131,7 @@ TEST(ProgressPrinterTest, TerminalShowsRunningTrialsBelowTheBarAndErasesThem) {
                             [] { return kStartMs + 20000; }, {150, false});
     v1::SearchProgress update;
     *update.mutable_search() = Running(10, 40);
-    v1::TrialProgress* p = update.add_running();
-    p->set_trial_id(41);
-    p->set_trial_number(12);
-    p->set_worker("w1");
-    p->set_epoch(3);
-    p->set_epochs(15);
-    p->set_remaining_seconds(-1);
+    *update.add_running() = CannedRunningTrial();
     printer.Update(update);
     update.clear_running();
     printer.Update(update);  // The trial is done: its line goes.
@@ -159,7 +154,7 @@ TEST(ProgressPrinterTest, PipesGetALinePerEpochOfARunningTrial) {
     v1::SearchProgress update;
     *update.mutable_search() = Running(10, 40);
     v1::TrialProgress* p = update.add_running();
-    p->set_trial_id(41);
+    *p = CannedRunningTrial();
     p->set_epoch(1);
     p->set_epochs(2);
     printer.Update(update);

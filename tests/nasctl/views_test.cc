@@ -6,6 +6,7 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/nasctl/canned_search.h"
 
 namespace nas::nasctl {
 namespace {
@@ -128,25 +129,8 @@ TEST(ViewsTest, TrialTableShowsNotesForInfeasibleFailedAndCached) {
   EXPECT_THAT(table, HasSubstr("0.8000"));
 }
 
-v1::TrialProgress RunningProgress() {
-  v1::TrialProgress p;
-  p.set_phase(v1::TrialProgress::TRAINING);
-  p.set_epoch(3);
-  p.set_epochs(15);
-  p.set_batches_done(120);
-  p.set_batches_per_epoch(235);
-  p.set_loss(0.4123);
-  p.set_samples_per_second(8400.4);
-  p.set_elapsed_seconds(12);
-  p.set_remaining_seconds(48);
-  p.set_trial_id(41);
-  p.set_trial_number(12);
-  p.set_worker("w1");
-  return p;
-}
-
 TEST(ViewsTest, RunningTrialShowsItsProgress) {
-  v1::TrialProgress p = RunningProgress();
+  v1::TrialProgress p = CannedRunningTrial();
   EXPECT_EQ(RenderRunningTrial(p),
             "trial 41 (#12) on w1: epoch 3/15 batch 120/235, loss 0.4123, 8,400 samples/s, "
             "12s in, 48s left");
@@ -159,7 +143,7 @@ TEST(ViewsTest, RunningTrialShowsItsProgress) {
   running.set_number(12);
   running.set_state(v1::TRIAL_RUNNING);
   running.set_worker("w1");
-  *running.mutable_progress() = RunningProgress();
+  *running.mutable_progress() = CannedRunningTrial();
   v1::Trial waiting = running;  // No heartbeat with progress yet.
   waiting.clear_progress();
   const std::string table = RenderTrialTable({running, waiting});
