@@ -1,17 +1,16 @@
 #include "common/cost_model.h"
 
 #include <algorithm>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/architecture.h"
-#include "common/memory_planner.h"
+#include "common/int8_plan.h"
 #include "common/status_macros.h"
 
 namespace nas {
 namespace {
-
-constexpr int64_t kWeightBytes = 1;  // int8
-constexpr int64_t kBiasBytes = 4;    // int32
 
 // Product of the spatial dims (all but the channel dim); 1 for a flat shape.
 int64_t Spatial(const v1::TensorShape& shape) {
@@ -77,47 +76,31 @@ int64_t Macs(const LayerShape& s) {
   }
 }
 
-// True when a BATCHNORM at `index` folds into the layer before it.
-bool FoldsIntoPrevious(const std::vector<LayerShape>& shapes, size_t index) {
-  if (index == 0) return false;
-  const v1::LayerType previous = shapes[index - 1].layer.type();
-  return IsConvLayer(previous) || previous == v1::LINEAR;
-}
-
-LayerCost CostOf(const std::vector<LayerShape>& shapes, size_t index) {
-  const LayerShape& s = shapes[index];
+// Params, MACs and SRAM of one layer; flash comes from the int8 plan.
+LayerCost CostOf(const LayerShape& s) {
   LayerCost cost{s.layer.type(), s.input, s.output, 0, 0, 0, 0};
   const WeightCount count = CountWeights(s);
   cost.params = count.weights + count.biases;
-  const bool folded =
-      s.layer.type() == v1::BATCHNORM && FoldsIntoPrevious(shapes, index);
-  if (cost.params > 0 && !folded) {
-    cost.flash_bytes = count.weights * kWeightBytes +
-                       count.biases * kBiasBytes + kFlashOverheadPerLayer;
-  }
   cost.macs = Macs(s);
   cost.sram_bytes = NumElements(s.input);
   if (!IsInPlaceLayer(s.layer.type())) cost.sram_bytes += NumElements(s.output);
   return cost;
 }
 
-// Activation buffers: the model input and the output of every layer that is
-// not in place; an in-place layer extends the lifetime of its input buffer.
-std::vector<BufferRequest> ActivationBuffers(
-    const std::vector<LayerCost>& layers) {
-  std::vector<BufferRequest> buffers;
-  if (layers.empty()) return buffers;
-  buffers.push_back({NumElements(layers[0].input), 0, 0});
-  const int n = static_cast<int>(layers.size());
-  for (int i = 0; i < n; ++i) {
-    const int consumer = std::min(i + 1, n - 1);
-    if (IsInPlaceLayer(layers[i].type)) {
-      buffers.back().last_use = consumer;
-    } else {
-      buffers.push_back({NumElements(layers[i].output), i, consumer});
-    }
+// Constant bytes of one op: its weights, 9 B per output channel (int32
+// bias and multiplier, int8 shift) and its layer-table row.
+int64_t OpConstantBytes(const Int8PlannedOp& op) {
+  return op.weights + 9 * op.channels + kInt8LayerRowBytes;
+}
+
+// Charges each op's constant bytes to its weighted layer, else to its first
+// source layer.
+void ChargeFlash(const Int8Plan& plan, std::vector<LayerCost>* layers) {
+  for (const Int8PlannedOp& op : plan.ops) {
+    const int layer =
+        op.weighted_layer >= 0 ? op.weighted_layer : op.source_layers.front();
+    (*layers)[layer].flash_bytes += OpConstantBytes(op);
   }
-  return buffers;
 }
 
 }  // namespace
@@ -128,17 +111,18 @@ absl::StatusOr<CostReport> AnalyzeCost(const v1::Architecture& arch,
                                        const v1::DeviceProfile& device) {
   NAS_ASSIGN_OR_RETURN(std::vector<LayerShape> shapes,
                        InferShapes(arch, input, num_classes));
+  NAS_ASSIGN_OR_RETURN(Int8Plan plan, PlanInt8(arch, input, num_classes));
   CostReport report{{}, 0, 0, 0, 0, 0, 0.0};
-  for (size_t i = 0; i < shapes.size(); ++i) {
-    LayerCost cost = CostOf(shapes, i);
+  for (const LayerShape& shape : shapes) {
+    LayerCost cost = CostOf(shape);
     report.params += cost.params;
-    report.flash_bytes += cost.flash_bytes;
     report.macs += cost.macs;
     report.peak_sram_bytes = std::max(report.peak_sram_bytes, cost.sram_bytes);
     report.layers.push_back(std::move(cost));
   }
-  report.arena_bytes =
-      PlanGreedyArena(ActivationBuffers(report.layers)).arena_bytes;
+  ChargeFlash(plan, &report.layers);
+  report.flash_bytes = plan.ConstantBytes() + kRuntimeFlashBytes;
+  report.arena_bytes = plan.arena.arena_bytes;
   if (device.clock_hz() > 0) {
     report.latency_ms = device.cycles_per_mac() *
                         static_cast<double>(report.macs) / device.clock_hz() *

@@ -7,19 +7,30 @@
 // - params: exactly what LibTorch's parameters() holds for the built model:
 //   conv weight Co*Ci*k*k (+ bias Co; depthwise C*k*k + C; 1-D analogues),
 //   LINEAR in*out + out, BATCHNORM 2*C (gamma, beta), others 0.
-// - flash: int8 weights (1 B each) + int32 biases (4 B each) +
-//   kFlashOverheadPerLayer for every layer with weights. A BATCHNORM right
-//   after a conv or LINEAR is folded into it: 0 B. Any other BATCHNORM is
-//   deployed as a per-channel int8 scale + int32 offset: 5*C B + overhead.
+// - flash: what the generated C library holds, Int8Plan::ConstantBytes()
+//   of PlanInt8 (common/int8_plan.h) + kRuntimeFlashBytes. Per runtime op:
+//   its int8 weights (1 B each) and per output channel an int32 bias, an
+//   int32 multiplier and an int8 shift (9 B), plus one layer-table row of
+//   kInt8LayerRowBytes (84 B) for every op, weighted or not. A BATCHNORM
+//   right after a conv or LINEAR folds into it and a RELU/RELU6 after those
+//   fuses into its clamp (0 B of their own); any other BATCHNORM is a
+//   depthwise op of kernel 1 (C weights, C channels); any other RELU/RELU6
+//   and every pooling op is a row only; DROPOUT, FLATTEN and SOFTMAX are
+//   nothing. A layer's LayerCost::flash_bytes is the constant bytes of the
+//   op whose weighted layer (else first source layer) it is, so the layers
+//   sum to flash_bytes - kRuntimeFlashBytes.
 // - MACs: conv Ho*Wo*Co*Kh*Kw*Ci, depthwise Ho*Wo*C*Kh*Kw, dense in*out,
 //   pooling Ho*Wo*C*Kh*Kw, GLOBAL_AVGPOOL H*W*C (1-D analogues); BN,
 //   activations, dropout, flatten, softmax 0.
 // - peak SRAM (MCUNet): max over layers of input + output activation bytes
 //   (int8, 1 B per element). In-place layers (BATCHNORM, RELU, RELU6,
 //   DROPOUT, FLATTEN) need no second buffer: they count their input once.
-// - arena: PlanGreedyArena over the activation buffers: the model input (alive
-//   at layer 0) and each non-in-place layer i's output (alive from i to its
-//   consumer i+1; an in-place layer extends its input buffer's lifetime).
+// - arena: Int8Plan::arena.arena_bytes of PlanInt8: PlanGreedyArena over the
+//   runtime's activation buffers, i.e. the model input (alive at op 0) and
+//   the output of every op that is not in place (alive from that op to the
+//   next one, which consumes it); an in-place op (lone BATCHNORM, RELU,
+//   RELU6) extends its input buffer's lifetime. This is the arena the
+//   generated code declares.
 // - latency_ms = cycles_per_mac * MACs / clock_hz * 1000.
 
 #include <cstdint>
@@ -31,9 +42,12 @@
 
 namespace nas {
 
-// Flatbuffer tensor/operator metadata and quantisation parameters of one
-// layer with weights, in bytes.
-inline constexpr int64_t kFlashOverheadPerLayer = 64;
+// Flash of the int8 runtime's code (mcu/runtime, every kernel) that each
+// model carries: what the runtime adds to a Cortex-M4 image built with
+// arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -Os, newlib-nano and
+// --gc-sections (5,380 B of its own code plus newlib's memcpy), measured
+// with arm-none-eabi-size; see bench/README.md.
+inline constexpr int64_t kRuntimeFlashBytes = 5532;
 
 struct LayerCost {
   v1::LayerType type;

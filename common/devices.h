@@ -5,8 +5,9 @@
 // Pure functions, thread-safe.
 //
 // Every built-in profile reserves kDefaultFlashReservedBytes of flash and
-// kDefaultSramReservedBytes of SRAM for the runtime (TFLM interpreter and
-// kernels, the application, stack and heap); the model gets the rest.
+// kDefaultSramReservedBytes of SRAM for the application (its code, stack and
+// heap); the model gets the rest. The int8 runtime's code is counted in the
+// model's flash (cost_model.h, kRuntimeFlashBytes), not in the reserve.
 //
 //   name        aliases                         SRAM      flash   core clock
 //   cycles/MAC nrf52840    arduino-nano-33-ble, nano33ble  256 KiB   1 MiB

@@ -29,9 +29,21 @@ std::vector<size_t> ParetoFrontIndices(
 }
 
 std::vector<double> TrialObjectives(const v1::Metrics& m) {
-  return {1.0 - m.accuracy(), static_cast<double>(m.flash_bytes()),
+  return {1.0 - DeployedAccuracy(m), static_cast<double>(m.flash_bytes()),
           static_cast<double>(m.peak_sram_bytes()),
           static_cast<double>(m.macs())};
+}
+
+double DeployedAccuracy(const v1::Metrics& m) {
+  return m.int8() ? m.accuracy_int8() : m.accuracy();
+}
+
+double DeployedMacroF1(const v1::Metrics& m) {
+  return m.int8() ? m.macro_f1_int8() : m.macro_f1();
+}
+
+double DeployedTestAccuracy(const v1::Metrics& m) {
+  return m.int8() ? m.test_accuracy_int8() : m.test_accuracy();
 }
 
 }  // namespace nas

@@ -17,8 +17,14 @@ namespace nas {
 std::vector<size_t> ParetoFrontIndices(
     const std::vector<std::vector<double>>& points);
 
-// {1 - accuracy, flash_bytes, peak_sram_bytes, macs}.
+// {1 - DeployedAccuracy(m), flash_bytes, peak_sram_bytes, macs}.
 std::vector<double> TrialObjectives(const v1::Metrics& m);
+
+// The figures of the model that ships: the int8 model's when the trial was
+// quantised (m.int8()), else the float model's.
+double DeployedAccuracy(const v1::Metrics& m);
+double DeployedMacroF1(const v1::Metrics& m);
+double DeployedTestAccuracy(const v1::Metrics& m);
 
 }  // namespace nas
 

@@ -4,7 +4,9 @@
 // Scalar rewards of a trained candidate (DESIGN.md "Reward and constraints").
 // Pure functions, thread-safe. Higher is better.
 //
-// ACC is the spec's metric (accuracy or macro_f1). Limits come from
+// ACC is the spec's metric: accuracy or macro_f1 of the float model, or
+// accuracy_int8 or macro_f1_int8 of the int8 model (0 for a trial that has
+// no int8 figures: no model of it runs on the device). Limits come from
 // ComputeLimits(device, constraints); SRAM usage is SramUsage(metrics).
 // - "accuracy" (default): ACC.
 // - "weighted_exp" (Mukhopadhyay et al. 2023):

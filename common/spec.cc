@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "common/architecture.h"
 #include "common/datasets.h"
@@ -45,11 +46,23 @@ void FillTrainingDefaults(v1::TrainingRecipe* t) {
   if (t->epochs() == 0) t->set_epochs(2);
   if (t->batch_size() == 0) t->set_batch_size(64);
   if (t->latency_runs() == 0) t->set_latency_runs(20);
+  if (t->quantize().empty()) t->set_quantize("int8");
+  if (t->quantize() == "int8") {
+    if (t->calibration_samples() == 0) t->set_calibration_samples(1000);
+    if (t->calibration().empty()) t->set_calibration("minmax");
+    if (t->calibration() == "percentile" && t->calibration_percentile() == 0) {
+      t->set_calibration_percentile(99.99);
+    }
+  }
 }
 
-void FillRewardDefaults(v1::RewardSpec* r) {
+// The reward scores the model that ships: the int8 one when the search
+// quantises.
+void FillRewardDefaults(const v1::TrainingRecipe& t, v1::RewardSpec* r) {
   if (r->type().empty()) r->set_type("accuracy");
-  if (r->metric().empty()) r->set_metric("accuracy");
+  if (r->metric().empty()) {
+    r->set_metric(t.quantize() == "int8" ? "accuracy_int8" : "accuracy");
+  }
   if (r->type() == "weighted_exp") {
     if (r->weight_accuracy() == 0) r->set_weight_accuracy(1);
     if (r->weight_flash() != 0 && r->exp_flash() == 0) r->set_exp_flash(-1);
@@ -79,7 +92,39 @@ void FillDefaults(v1::SearchSpec* spec) {
   v1::Budget* b = spec->mutable_budget();
   if (b->max_infeasible() == 0) b->set_max_infeasible(1000);
   if (b->max_attempts() == 0) b->set_max_attempts(3);
-  FillRewardDefaults(spec->mutable_reward());
+  FillRewardDefaults(spec->training(), spec->mutable_reward());
+}
+
+void CheckQuantization(const v1::TrainingRecipe& t, Problems* p) {
+  if (t.quantize() != "int8" && t.quantize() != "none") {
+    p->push_back(absl::StrCat("quantize: unknown form '", t.quantize(),
+                              "' (int8 or none)"));
+    return;
+  }
+  if (t.qat_epochs() < 0) {
+    p->push_back(absl::StrCat("training.qat_epochs: must be >= 0, got ",
+                              t.qat_epochs()));
+  }
+  if (t.quantize() == "none") {
+    if (t.qat_epochs() > 0) {
+      p->push_back("training.qat_epochs: needs quantize: int8");
+    }
+    return;
+  }
+  if (t.calibration_samples() <= 0) {
+    p->push_back(absl::StrCat("training.calibration_samples: must be > 0, got ",
+                              t.calibration_samples()));
+  }
+  if (t.calibration() != "minmax" && t.calibration() != "percentile") {
+    p->push_back(absl::StrCat("training.calibration: unknown method '",
+                              t.calibration(), "' (minmax or percentile)"));
+  }
+  if (t.calibration() == "percentile" &&
+      !(t.calibration_percentile() > 50 && t.calibration_percentile() <= 100)) {
+    p->push_back(absl::StrCat(
+        "training.calibration_percentile: must be in (50, 100], got ",
+        t.calibration_percentile()));
+  }
 }
 
 void CheckTraining(const v1::TrainingRecipe& t, Problems* p) {
@@ -112,6 +157,7 @@ void CheckTraining(const v1::TrainingRecipe& t, Problems* p) {
     p->push_back(absl::StrCat("training.latency_runs: must be >= 0, got ",
                               t.latency_runs()));
   }
+  CheckQuantization(t, p);
 }
 
 void CheckBudget(const v1::Budget& b, Problems* p) {
@@ -150,16 +196,21 @@ void CheckConstraintValues(const v1::Constraints& c, Problems* p) {
 }
 
 void CheckReward(const v1::RewardSpec& r, const v1::Constraints& c,
-                 Problems* p) {
+                 const v1::TrainingRecipe& t, Problems* p) {
   const std::string& type = r.type();
   if (type != "accuracy" && type != "weighted_exp" && type != "max" &&
       type != "linear") {
     p->push_back(absl::StrCat("reward.type: unknown type '", type,
                               "' (accuracy, weighted_exp, max or linear)"));
   }
-  if (r.metric() != "accuracy" && r.metric() != "macro_f1") {
-    p->push_back(absl::StrCat("reward.metric: unknown metric '", r.metric(),
-                              "' (accuracy or macro_f1)"));
+  if (r.metric() != "accuracy" && r.metric() != "macro_f1" &&
+      r.metric() != "accuracy_int8" && r.metric() != "macro_f1_int8") {
+    p->push_back(absl::StrCat(
+        "reward.metric: unknown metric '", r.metric(),
+        "' (accuracy, macro_f1, accuracy_int8 or macro_f1_int8)"));
+  } else if (absl::EndsWith(r.metric(), "_int8") && t.quantize() == "none") {
+    p->push_back(absl::StrCat("reward.metric: ", r.metric(),
+                              " needs quantize: int8 (the spec says none)"));
   }
   if (type == "weighted_exp" && r.weight_macs() != 0 && c.max_macs() <= 0) {
     p->push_back("reward.weight_macs: needs constraints.max_macs");
@@ -234,7 +285,7 @@ absl::StatusOr<v1::SearchSpec> CompleteSearchSpec(
   CheckTraining(out.training(), &problems);
   CheckBudget(out.budget(), &problems);
   CheckConstraintValues(out.constraints(), &problems);
-  CheckReward(out.reward(), out.constraints(), &problems);
+  CheckReward(out.reward(), out.constraints(), out.training(), &problems);
   CheckArchitectures(&out, dataset.ok(), &problems);
   if (!problems.empty()) {
     return absl::InvalidArgumentError(absl::StrJoin(problems, "\n"));
@@ -247,15 +298,17 @@ std::string ResultCacheKey(const v1::Architecture& arch,
   const v1::TrainingRecipe& t = completed_spec.training();
   const v1::DatasetSpec& d = completed_spec.dataset();
   const std::string recipe = absl::StrFormat(
-      "recipe:%s|%.17g|%.17g|%.17g|%d|%d", t.optimizer(), t.learning_rate(),
-      t.momentum(), t.weight_decay(), t.epochs(), t.batch_size());
+      "recipe:%s|%.17g|%.17g|%.17g|%d|%d|%s|%d|%d|%s|%.17g", t.optimizer(),
+      t.learning_rate(), t.momentum(), t.weight_decay(), t.epochs(),
+      t.batch_size(), t.quantize(), t.qat_epochs(), t.calibration_samples(),
+      t.calibration(), t.calibration_percentile());
   const std::string data = absl::StrFormat(
       "data:%s|%d|%s|%s|%s|%s|%s|%d|%.17g|%d|%d|%d", d.name(),
       static_cast<int>(d.format()), d.train_path(), d.train_labels_path(),
       d.test_path(), d.test_labels_path(), ShapeToString(d.input_shape()),
       d.num_classes(), d.validation_fraction(), d.train_subset(),
       d.validation_subset(), d.evaluate_test() ? 1 : 0);
-  return Sha256Hex(absl::StrCat("tinynas-result-v1\n",
+  return Sha256Hex(absl::StrCat("tinynas-result-v2\n",
                                 CanonicalSerialization(arch), "\n", recipe,
                                 "\n", data, "\nseed:", completed_spec.seed()));
 }

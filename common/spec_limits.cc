@@ -82,6 +82,10 @@ void CheckNumbers(const v1::SearchSpec& spec, Problems* p) {
   AtMost("training.epochs", t.epochs(), kMaxEpochs, p);
   AtMost("training.batch_size", t.batch_size(), kMaxBatchSize, p);
   AtMost("training.latency_runs", t.latency_runs(), kMaxLatencyRuns, p);
+  AtMost("training.qat_epochs", t.qat_epochs(), kMaxEpochs, p);
+  AtMost("training.calibration_samples", t.calibration_samples(),
+         kMaxCalibrationSamples, p);
+  Finite("training.calibration_percentile", t.calibration_percentile(), p);
   Finite("training.learning_rate", t.learning_rate(), p);
   Finite("training.weight_decay", t.weight_decay(), p);
   AtMost("budget.max_trials", spec.budget().max_trials(), kMaxTrials, p);

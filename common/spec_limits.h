@@ -23,6 +23,7 @@ inline constexpr int kMaxSizeBins = 64;
 inline constexpr int kMaxEpochs = 10000;
 inline constexpr int kMaxBatchSize = 65536;
 inline constexpr int kMaxLatencyRuns = 10000;
+inline constexpr int kMaxCalibrationSamples = 100000;
 inline constexpr int kMaxTrials = 10000000;
 inline constexpr int kMaxAttempts = 100;
 

@@ -238,6 +238,19 @@ std::vector<Field> TrainingFields(v1::TrainingRecipe* t) {
       Int32("epochs", [t](int32_t v) { t->set_epochs(v); }),
       Int32("batch_size", [t](int32_t v) { t->set_batch_size(v); }),
       Int32("latency_runs", [t](int32_t v) { t->set_latency_runs(v); }),
+      String("quantize",
+             [t](const std::string& v) {
+               t->set_quantize(absl::AsciiStrToLower(v));
+             }),
+      Int32("qat_epochs", [t](int32_t v) { t->set_qat_epochs(v); }),
+      Int32("calibration_samples",
+            [t](int32_t v) { t->set_calibration_samples(v); }),
+      String("calibration",
+             [t](const std::string& v) {
+               t->set_calibration(absl::AsciiStrToLower(v));
+             }),
+      Double("calibration_percentile",
+             [t](double v) { t->set_calibration_percentile(v); }),
   };
 }
 
@@ -389,6 +402,11 @@ std::vector<Field> TopLevelFields(v1::SearchSpec* spec) {
       String("policy",
              [spec](const std::string& v) {
                spec->set_policy(absl::AsciiStrToLower(v));
+             }),
+      // The deployment form; stored in the recipe (it keys the cache).
+      String("quantize",
+             [spec](const std::string& v) {
+               spec->mutable_training()->set_quantize(absl::AsciiStrToLower(v));
              }),
       {"reward", SectionReader(RewardFields(spec->mutable_reward()))},
       // Sub-messages made only when the key is there (has_qlearning()).

@@ -63,7 +63,7 @@ ControllerMetrics::ControllerMetrics(prometheus::Registry* registry)
                        .Register(*registry)),
       best_accuracy_(BuildGauge()
                          .Name("nas_search_best_accuracy")
-                         .Help("Best validation accuracy of a search so far")
+                         .Help("Best validation accuracy of a search so far (of the int8 models when it quantises)")
                          .Register(*registry)),
       pareto_size_(BuildGauge()
                        .Name("nas_search_pareto_front_size")

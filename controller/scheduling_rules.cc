@@ -145,6 +145,31 @@ absl::Status ValidateTrialResult(const v1::TrialResult& result) {
   unit("macro_f1", m.macro_f1());
   unit("test_accuracy", m.test_accuracy());
   unit("test_macro_f1", m.test_macro_f1());
+  unit("accuracy_int8", m.accuracy_int8());
+  unit("macro_f1_int8", m.macro_f1_int8());
+  unit("test_accuracy_int8", m.test_accuracy_int8());
+  unit("test_macro_f1_int8", m.test_macro_f1_int8());
+  positive("latency_ms_int8_cpu", m.latency_ms_int8_cpu());
+  if (m.notes_size() > kMaxNotes) {
+    problems.push_back(absl::StrCat("result.metrics.notes: ", m.notes_size(),
+                                    " notes, at most ", kMaxNotes));
+  }
+  for (const std::string& note : m.notes()) {
+    if (note.size() > kMaxFailureReasonLength) {
+      problems.push_back(absl::StrCat("result.metrics.notes: a note of ",
+                                      note.size(), " bytes, at most ",
+                                      kMaxFailureReasonLength));
+      break;
+    }
+  }
+  if (result.has_int8_model() && !m.int8()) {
+    problems.push_back("result.int8_model: sent without int8 metrics");
+  }
+  if (result.int8_model().ByteSizeLong() > kMaxInt8ModelBytes) {
+    problems.push_back(absl::StrCat("result.int8_model: ",
+                                    result.int8_model().ByteSizeLong(),
+                                    " bytes, at most ", kMaxInt8ModelBytes));
+  }
   positive("train_seconds", m.train_seconds());
   positive("latency_ms_cpu", m.latency_ms_cpu());
   positive("samples_per_second", m.samples_per_second());
@@ -224,7 +249,8 @@ std::vector<v1::Trial> ParetoTrials(const std::vector<v1::Trial>& trials) {
   for (size_t i : ParetoFrontIndices(points)) front.push_back(*candidates[i]);
   std::stable_sort(front.begin(), front.end(),
                    [](const v1::Trial& a, const v1::Trial& b) {
-                     return a.metrics().accuracy() > b.metrics().accuracy();
+                     return DeployedAccuracy(a.metrics()) >
+                            DeployedAccuracy(b.metrics());
                    });
   return front;
 }

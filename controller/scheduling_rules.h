@@ -39,6 +39,11 @@ inline constexpr int kMaxSeedArchitectures = 100;
 inline constexpr int kMaxSpaceChoices = 64;  // Entries of each space list.
 inline constexpr int kMaxTrialsPerSearch = 100000;
 inline constexpr size_t kMaxFailureReasonLength = 2000;
+// Limits on what a worker may report.
+inline constexpr int kMaxNotes = 32;  // Metrics.notes entries.
+// A serialised QuantizedModel, test vectors included (it is stored in
+// PostgreSQL with its trial and travels in one gRPC message).
+inline constexpr size_t kMaxInt8ModelBytes = 32u << 20;
 
 // What to do with a RUNNING search now.
 struct SearchPlan {

@@ -107,8 +107,8 @@ absl::StatusOr<std::vector<v1::Trial>> SearchQueries::ParetoFront(
   return ParetoTrials(trials);
 }
 
-absl::StatusOr<ModelExport> SearchQueries::ExportModel(int64_t search_id,
-                                                       int64_t trial_id) {
+absl::StatusOr<ModelExport> SearchQueries::ExportModel(
+    int64_t search_id, int64_t trial_id, v1::ModelFormat format) {
   NAS_ASSIGN_OR_RETURN(SearchRecord record, store_->GetSearch(search_id));
   if (trial_id == 0) {
     trial_id = record.search.best_trial_id();
@@ -123,7 +123,15 @@ absl::StatusOr<ModelExport> SearchQueries::ExportModel(int64_t search_id,
     return absl::NotFoundError(
         absl::StrCat("trial ", trial_id, " is not part of search ", search_id));
   }
-  NAS_ASSIGN_OR_RETURN(out.torchscript, store_->GetModel(trial_id));
+  if (format != v1::INT8) {
+    NAS_ASSIGN_OR_RETURN(out.torchscript, store_->GetModel(trial_id));
+    return out;
+  }
+  NAS_ASSIGN_OR_RETURN(std::string bytes, store_->GetModel(trial_id, format));
+  if (!out.int8_model.ParseFromString(bytes)) {
+    return absl::DataLossError(
+        absl::StrCat("trial ", trial_id, ": its stored int8 model is corrupt"));
+  }
   return out;
 }
 

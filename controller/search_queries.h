@@ -17,7 +17,8 @@ namespace nas::controller {
 // A trained model and the trial it belongs to.
 struct ModelExport {
   v1::Trial trial;
-  std::string torchscript;
+  std::string torchscript;      // format TORCHSCRIPT.
+  v1::QuantizedModel int8_model;  // format INT8.
 };
 
 // Read-only views of searches for clients: searches with their ETA, trials,
@@ -56,7 +57,9 @@ class SearchQueries {
                                                      const std::string& device);
   // The TorchScript of a trial of the search; trial 0 = the best one.
   // FailedPrecondition when there is no such model (yet).
-  absl::StatusOr<ModelExport> ExportModel(int64_t search_id, int64_t trial_id);
+  absl::StatusOr<ModelExport> ExportModel(
+      int64_t search_id, int64_t trial_id,
+      v1::ModelFormat format = v1::TORCHSCRIPT);
   // What the search's policy has learnt, as stored: the stored state with
   // q_entries and the `top` (>= 0) highest Q entries filled in; the
   // policy's name from the spec and nothing learnt when nothing is stored.

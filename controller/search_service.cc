@@ -143,11 +143,20 @@ grpc::ServerUnaryReactor* SearchServiceImpl::ExportModel(
           absl::StrCat("trial_id must be 0 (best) or a positive id, got ",
                        request->trial_id()));
     }
+    if (!v1::ModelFormat_IsValid(request->format())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("format: unknown model format ", request->format(),
+                       " (TORCHSCRIPT or INT8)"));
+    }
     NAS_ASSIGN_OR_RETURN(
         ModelExport model,
-        queries_->ExportModel(request->search_id(), request->trial_id()));
+        queries_->ExportModel(request->search_id(), request->trial_id(),
+                              request->format()));
     *reply->mutable_trial() = std::move(model.trial);
     *reply->mutable_torchscript() = std::move(model.torchscript);
+    if (request->format() == v1::INT8) {
+      *reply->mutable_int8_model() = std::move(model.int8_model);
+    }
     return absl::OkStatus();
   });
 }

@@ -394,6 +394,9 @@ absl::StatusOr<TrialOutcome> TrialDispatcher::MakeOutcome(
   }
   outcome.reward = *reward;
   outcome.model = result.torchscript();
+  if (result.has_int8_model()) {
+    outcome.int8_model = result.int8_model().SerializeAsString();
+  }
   return outcome;
 }
 

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/cost_model.h"
+#include "common/pareto.h"
 #include "nasctl/format.h"
 #include "nasctl/html.h"
 #include "nasctl/report_plots.h"
@@ -68,7 +69,8 @@ std::string Summary(const ReportData& data) {
   if (best != nullptr) {
     out += HtmlDefinition("best trial",
                  absl::StrCat(best->id(), " (#", best->number(), "): accuracy ",
-                              FormatScore(best->metrics().accuracy()), ", reward ",
+                              FormatScore(DeployedAccuracy(best->metrics())),
+                              best->metrics().int8() ? " (int8)" : "", ", reward ",
                               FormatScore(best->reward()), ", flash ",
                               FormatBytes(best->metrics().flash_bytes()), ", ",
                               ArchitectureText(best->architecture())));
@@ -90,11 +92,12 @@ std::string Summary(const ReportData& data) {
 std::string FrontTable(const ReportData& data) {
   if (data.front.empty()) return "";
   HtmlTable table("front-table", {{"trial", true}, {"#", true}, {"accuracy", true},
-                                  {"flash", true}, {"SRAM", true}, {"MACs", true},
+                                  {"float", true}, {"flash", true}, {"SRAM", true}, {"MACs", true},
                                   {"latency (est.)", true}, {"architecture"}});
   for (const v1::Trial& t : data.front) {
     const v1::Metrics& m = t.metrics();
-    table.AddRow({absl::StrCat(t.id()), absl::StrCat(t.number()), FormatScore(m.accuracy()),
+    table.AddRow({absl::StrCat(t.id()), absl::StrCat(t.number()),
+                  FormatScore(DeployedAccuracy(m)), m.int8() ? FormatScore(m.accuracy()) : "-",
                   FormatBytes(m.flash_bytes()), FormatBytes(SramUsage(m)),
                   FormatCount(m.macs()), FormatMillis(m.latency_ms_estimate()),
                   ArchitectureText(t.architecture())});

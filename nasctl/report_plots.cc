@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/cost_model.h"
+#include "common/pareto.h"
 #include "nasctl/format.h"
 #include "nasctl/svg_plot.h"
 #include "nasctl/views.h"
@@ -23,7 +24,7 @@ constexpr double kFaintOpacity = 0.35;
 // Hover text of a trial's circle.
 std::string TrialTitle(const v1::Trial& t) {
   const v1::Metrics& m = t.metrics();
-  return absl::StrCat("trial ", t.id(), " (#", t.number(), ") acc ", FormatScore(m.accuracy()),
+  return absl::StrCat("trial ", t.id(), " (#", t.number(), ") acc ", FormatScore(DeployedAccuracy(m)),
                       " reward ", FormatScore(t.reward()), " flash ",
                       FormatBytes(m.flash_bytes()), " SRAM ", FormatBytes(SramUsage(m)),
                       " MACs ", FormatCount(m.macs()), " | ", ArchitectureText(t.architecture()));
@@ -56,12 +57,12 @@ std::string ConvergencePlot(const std::string& title, const PlotAxis& x_axis,
   for (size_t i = 0; i < measured.size(); ++i) {
     const v1::Trial& t = *measured[i];
     best_reward = i == 0 ? t.reward() : std::max(best_reward, t.reward());
-    best_accuracy = i == 0 ? t.metrics().accuracy()
-                           : std::max(best_accuracy, t.metrics().accuracy());
+    best_accuracy = i == 0 ? DeployedAccuracy(t.metrics())
+                           : std::max(best_accuracy, DeployedAccuracy(t.metrics()));
     const double x = x_of(t);
     reward.points.push_back({x, best_reward, ""});
     accuracy.points.push_back({x, best_accuracy, ""});
-    trials.points.push_back({x, t.metrics().accuracy(), ""});
+    trials.points.push_back({x, DeployedAccuracy(t.metrics()), ""});
   }
   SvgPlot plot(title, x_axis, {"reward / accuracy", Scale::kLinear});
   plot.set_empty_message("no trained trial yet");
@@ -80,12 +81,12 @@ std::string ParetoPlot(const ReportData& data, const std::string& title, const P
   all.radius = 2.5;
   all.max_points = kMaxFaintPoints;
   for (const v1::Trial* t : MeasuredTrials(data)) {
-    all.points.push_back({x_of(t->metrics()), t->metrics().accuracy(), ""});
+    all.points.push_back({x_of(t->metrics()), DeployedAccuracy(t->metrics()), ""});
   }
   PlotSeries front{"Pareto front", "front", kFrontColor, PlotSeries::Kind::kPoints};
   front.radius = 4.5;
   for (const v1::Trial& t : data.front) {
-    front.points.push_back({x_of(t.metrics()), t.metrics().accuracy(), TrialTitle(t)});
+    front.points.push_back({x_of(t.metrics()), DeployedAccuracy(t.metrics()), TrialTitle(t)});
   }
   SvgPlot plot(title, x_axis, {"validation accuracy", Scale::kLinear});
   plot.set_empty_message("no trained trial yet");

@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "common/architecture.h"
 #include "common/cost_model.h"
+#include "common/pareto.h"
 #include "nasctl/analyze.h"
 #include "nasctl/format.h"
 #include "nasctl/html.h"
@@ -27,9 +28,9 @@ std::vector<const v1::Trial*> RankModels(const ReportData& data, int limit) {
   std::vector<const v1::Trial*> ranked = MeasuredTrials(data);
   std::stable_sort(ranked.begin(), ranked.end(), [](const v1::Trial* a, const v1::Trial* b) {
     if (a->reward() != b->reward()) return a->reward() > b->reward();
-    if (a->metrics().accuracy() != b->metrics().accuracy()) {
-      return a->metrics().accuracy() > b->metrics().accuracy();
-    }
+    const double accuracy_a = DeployedAccuracy(a->metrics());
+    const double accuracy_b = DeployedAccuracy(b->metrics());
+    if (accuracy_a != accuracy_b) return accuracy_a > accuracy_b;
     return a->number() < b->number();
   });
   std::vector<const v1::Trial*> top;
@@ -139,14 +140,16 @@ std::string RenderTopModels(const ReportData& data, int limit) {
   if (top.empty()) return "<p class=\"empty\">No trained model yet.</p>\n";
   HtmlTable table("top-models",
                   {{"rank", true}, {"trial", true}, {"#", true}, {"reward", true},
-                   {"accuracy", true}, {"macro-F1", true}, {"params", true}, {"flash", true},
+                   {"accuracy", true}, {"macro-F1", true}, {"float", true}, {"params", true},
+                   {"flash", true},
                    {"peak SRAM", true}, {"arena", true}, {"MACs", true},
                    {"latency (est.)", true}, {"architecture"}});
   for (size_t i = 0; i < top.size(); ++i) {
     const v1::Trial& t = *top[i];
     const v1::Metrics& m = t.metrics();
     table.AddRow({absl::StrCat(i + 1), absl::StrCat(t.id()), absl::StrCat(t.number()),
-                  FormatScore(t.reward()), FormatScore(m.accuracy()), FormatScore(m.macro_f1()),
+                  FormatScore(t.reward()), FormatScore(DeployedAccuracy(m)),
+                  FormatScore(DeployedMacroF1(m)), m.int8() ? FormatScore(m.accuracy()) : "-",
                   FormatInteger(m.params()), FormatBytes(m.flash_bytes()),
                   FormatBytes(m.peak_sram_bytes()), FormatBytes(m.arena_bytes()),
                   FormatCount(m.macs()), FormatMillis(m.latency_ms_estimate()),

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/architecture.h"
+#include "common/pareto.h"
 #include "nasctl/format.h"
 
 namespace nas::nasctl {
@@ -33,23 +34,39 @@ void AppendBestTrial(std::string* out, const v1::Trial& best) {
   const v1::Metrics& m = best.metrics();
   absl::StrAppend(out, "best model: trial ", best.id(), " (#", best.number(), ")\n");
   AppendField(out, "architecture", ArchitectureText(best.architecture()));
+  if (m.int8()) {
+    std::string int8 = absl::StrCat(FormatScore(m.accuracy_int8()), " (macro-F1 ",
+                                    FormatScore(m.macro_f1_int8()), ")");
+    if (m.test_accuracy_int8() > 0) {
+      absl::StrAppend(&int8, ", test ", FormatScore(m.test_accuracy_int8()), " (macro-F1 ",
+                      FormatScore(m.test_macro_f1_int8()), ")");
+    }
+    AppendField(out, "accuracy", absl::StrCat(int8, ", int8 runtime"));
+  }
   std::string accuracy = absl::StrCat(FormatScore(m.accuracy()), " (macro-F1 ",
                                       FormatScore(m.macro_f1()), ")");
   if (m.test_accuracy() > 0) {
     absl::StrAppend(&accuracy, ", test ", FormatScore(m.test_accuracy()), " (macro-F1 ",
                     FormatScore(m.test_macro_f1()), ")");
   }
-  AppendField(out, "accuracy", accuracy);
+  AppendField(out, m.int8() ? "float" : "accuracy", accuracy);
+  for (const std::string& note : m.notes()) AppendField(out, "note", note);
   AppendField(out, "reward", FormatScore(best.reward()));
   AppendField(out, "params", FormatInteger(m.params()));
-  AppendField(out, "flash", absl::StrCat(FormatBytes(m.flash_bytes()), " (int8)"));
+  AppendField(out, "flash",
+              absl::StrCat(FormatBytes(m.flash_bytes()), " (int8 constants + runtime)"));
   AppendField(out, "peak SRAM", FormatBytes(m.peak_sram_bytes()));
   AppendField(out, "arena", FormatBytes(m.arena_bytes()));
   AppendField(out, "MACs", FormatInteger(m.macs()));
   AppendField(out, "latency", absl::StrCat(FormatMillis(m.latency_ms_estimate()),
                                             " estimated on the device, ",
                                             FormatMillis(m.latency_ms_cpu()),
-                                            " measured on the worker CPU"));
+                                            " measured on the worker CPU",
+                                            m.int8() ? absl::StrCat(" (int8 runtime ",
+                                                                    FormatMillis(
+                                                                        m.latency_ms_int8_cpu()),
+                                                                    ")")
+                                                     : ""));
   AppendField(out, "training",
               absl::StrCat(m.epochs_run(), " epochs in ", FormatDuration(m.train_seconds()),
                            ", ", static_cast<int64_t>(m.samples_per_second()),
@@ -91,7 +108,7 @@ std::string TrialNote(const v1::Trial& trial) {
     case v1::TRIAL_RUNNING:
       return trial.has_progress() ? RenderTrialProgress(trial.progress()) : "";
     default:
-      return "";
+      return absl::StrJoin(trial.metrics().notes(), "; ");
   }
 }
 
@@ -197,7 +214,7 @@ std::string TrialTime(const v1::Trial& t) {
 
 std::string RenderTrialTable(const std::vector<v1::Trial>& trials) {
   Table table({{"#", true}, {"ID", true}, {"STATE"}, {"ACC", true}, {"F1", true},
-               {"REWARD", true}, {"PARAMS", true}, {"FLASH", true}, {"SRAM", true},
+               {"FLOAT", true}, {"REWARD", true}, {"PARAMS", true}, {"FLASH", true}, {"SRAM", true},
                {"MACS", true}, {"TRY", true}, {"WORKER"}, {"TIME", true}, {"NOTE"},
                {"ARCHITECTURE"}});
   for (const v1::Trial& t : trials) {
@@ -205,7 +222,9 @@ std::string RenderTrialTable(const std::vector<v1::Trial>& trials) {
     const bool measured = HasMeasuredMetrics(t);
     const bool analytic = HasAnalyticMetrics(t);
     table.AddRow({absl::StrCat(t.number()), absl::StrCat(t.id()), TrialStateName(t.state()),
-                  ScoreOrDash(measured, m.accuracy()), ScoreOrDash(measured, m.macro_f1()),
+                  ScoreOrDash(measured, DeployedAccuracy(m)),
+                  ScoreOrDash(measured, DeployedMacroF1(m)),
+                  ScoreOrDash(measured && m.int8(), m.accuracy()),
                   ScoreOrDash(measured, t.reward()),
                   analytic ? FormatInteger(m.params()) : "-",
                   analytic ? FormatBytes(m.flash_bytes()) : "-",
@@ -219,15 +238,16 @@ std::string RenderTrialTable(const std::vector<v1::Trial>& trials) {
 
 std::string RenderParetoTable(std::vector<v1::Trial> trials) {
   std::stable_sort(trials.begin(), trials.end(), [](const v1::Trial& a, const v1::Trial& b) {
-    return a.metrics().accuracy() > b.metrics().accuracy();
+    return DeployedAccuracy(a.metrics()) > DeployedAccuracy(b.metrics());
   });
   Table table({{"TRIAL", true}, {"#", true}, {"ACCURACY", true}, {"MACRO-F1", true},
-               {"PARAMS", true}, {"FLASH", true}, {"PEAK SRAM", true}, {"ARENA", true},
+               {"FLOAT", true}, {"PARAMS", true}, {"FLASH", true}, {"PEAK SRAM", true}, {"ARENA", true},
                {"MACS", true}, {"EST. LATENCY", true}, {"ARCHITECTURE"}});
   for (const v1::Trial& t : trials) {
     const v1::Metrics& m = t.metrics();
-    table.AddRow({absl::StrCat(t.id()), absl::StrCat(t.number()), FormatScore(m.accuracy()),
-                  FormatScore(m.macro_f1()), FormatInteger(m.params()),
+    table.AddRow({absl::StrCat(t.id()), absl::StrCat(t.number()),
+                  FormatScore(DeployedAccuracy(m)), FormatScore(DeployedMacroF1(m)),
+                  m.int8() ? FormatScore(m.accuracy()) : "-", FormatInteger(m.params()),
                   FormatBytes(m.flash_bytes()), FormatBytes(m.peak_sram_bytes()),
                   FormatBytes(m.arena_bytes()), FormatCount(m.macs()),
                   FormatMillis(m.latency_ms_estimate()), ArchitectureText(t.architecture())});
@@ -305,7 +325,8 @@ std::string RenderTrialEvent(const v1::Trial& trial) {
                                   TrialStateName(trial.state()));
   const v1::Metrics& m = trial.metrics();
   if (HasMeasuredMetrics(trial)) {
-    absl::StrAppend(&line, " acc ", FormatScore(m.accuracy()), " reward ",
+    absl::StrAppend(&line, m.int8() ? " int8 acc " : " acc ", FormatScore(DeployedAccuracy(m)),
+                    " reward ",
                     FormatScore(trial.reward()));
   }
   if (HasAnalyticMetrics(trial)) {

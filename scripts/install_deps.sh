@@ -13,6 +13,8 @@ PACKAGES=(
   libabsl-dev libtorch-dev libdnnl-dev libpqxx-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libyaml-cpp-dev nlohmann-json3-dev
   libgoogle-glog-dev libssl-dev
+  # The exported C libraries are checked with the Arm cross-compiler.
+  gcc-arm-none-eabi libnewlib-arm-none-eabi
   postgresql postgresql-client
   dataset-fashion-mnist python3 python3-torch python3-numpy python3-yaml
   curl docker-compose

@@ -9,6 +9,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/pareto.h"
 #include "common/status_macros.h"
 #include "controller/store/pg_policy_tables.h"
 #include "controller/store/pg_rows.h"
@@ -70,8 +71,11 @@ nlohmann::json OutcomeRow(int64_t trial_id, const TrialOutcome& o) {
   return {{"id", trial_id},
           {"state", static_cast<int>(o.state)},
           {"metrics", absl::Base64Escape(m.SerializeAsString())},
-          {"accuracy", measured(m.accuracy())},
-          {"macro_f1", measured(m.macro_f1())},
+          // The columns hold the figures of the model that ships (int8
+          // when the search quantises): the front and the best accuracy
+          // are computed from them.
+          {"accuracy", measured(DeployedAccuracy(m))},
+          {"macro_f1", measured(DeployedMacroF1(m))},
           {"params", m.params()},
           {"flash_bytes", m.flash_bytes()},
           {"peak_sram_bytes", m.peak_sram_bytes()},
@@ -92,6 +96,10 @@ absl::flat_hash_map<int64_t, v1::Trial> StoreOutcomes(
     if (!c.outcome.model.empty()) {  // Tens of kB: a statement of its own.
       txn.exec_params("UPDATE trials SET model = $2 WHERE id = $1", c.trial_id,
                       pqxx::binarystring(c.outcome.model));
+    }
+    if (!c.outcome.int8_model.empty()) {
+      txn.exec_params("UPDATE trials SET int8_model = $2 WHERE id = $1",
+                      c.trial_id, pqxx::binarystring(c.outcome.int8_model));
     }
     rows.push_back(OutcomeRow(c.trial_id, c.outcome));
   }

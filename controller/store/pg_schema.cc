@@ -391,6 +391,11 @@ ALTER TABLE searches SET (fillfactor = 10);
 -- space it freed in older pages.)
 ALTER TABLE trials SET (fillfactor = 70);
 )sql"},
+    {10, "int8 models", R"sql(
+-- The quantised model a worker measured (serialized nas.v1.QuantizedModel,
+-- test vectors included): what `nasctl export --format c` writes out.
+ALTER TABLE trials ADD COLUMN int8_model BYTEA;
+)sql"},
 };
 
 }  // namespace

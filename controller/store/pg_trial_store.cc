@@ -13,6 +13,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "common/pareto.h"
 #include "common/status_macros.h"
 #include "controller/store/pg_completions.h"
 #include "controller/store/pg_leases.h"
@@ -369,7 +370,8 @@ RETURNING )sql",
       t.search_id, number, static_cast<int>(t.state),
       pqxx::binarystring(t.architecture.SerializeAsString()), t.arch_hash,
       t.cache_key, pqxx::binarystring(m.SerializeAsString()),
-      Measured(t, m.accuracy()), Measured(t, m.macro_f1()), m.params(),
+      Measured(t, DeployedAccuracy(m)), Measured(t, DeployedMacroF1(m)),
+      m.params(),
       m.flash_bytes(), m.peak_sram_bytes(), m.macs(), m.latency_ms_estimate(),
       Measured(t, t.reward), nlohmann::json(t.violations).dump(),
       t.cached_from > 0 ? std::optional<int64_t>(t.cached_from) : std::nullopt,
@@ -486,13 +488,18 @@ absl::StatusOr<ObjectivePage> PgTrialStore::ListFinalObjectives(
       });
 }
 
-absl::StatusOr<std::string> PgTrialStore::GetModel(int64_t trial_id) {
+absl::StatusOr<std::string> PgTrialStore::GetModel(int64_t trial_id,
+                                                   v1::ModelFormat format) {
+  const bool int8 = format == v1::INT8;
   return Transact<std::string>(
       "reading model",
       [&](pqxx::transaction_base& txn) -> absl::StatusOr<std::string> {
         pqxx::result r = txn.exec_params(
-            "SELECT COALESCE(t.model, m.model), t.state FROM trials t "
-            "LEFT JOIN trials m ON m.id = t.cached_from WHERE t.id = $1",
+            int8 ? "SELECT COALESCE(t.int8_model, m.int8_model), t.state "
+                   "FROM trials t LEFT JOIN trials m ON m.id = t.cached_from "
+                   "WHERE t.id = $1"
+                 : "SELECT COALESCE(t.model, m.model), t.state FROM trials t "
+                   "LEFT JOIN trials m ON m.id = t.cached_from WHERE t.id = $1",
             trial_id);
         if (r.empty()) {
           return absl::NotFoundError(
@@ -500,6 +507,13 @@ absl::StatusOr<std::string> PgTrialStore::GetModel(int64_t trial_id) {
         }
         if (r[0][0].is_null()) {
           const auto state = static_cast<v1::TrialState>(r[0][1].as<int>());
+          if (int8 && (state == v1::TRIAL_SUCCEEDED ||
+                       state == v1::TRIAL_CACHED)) {
+            return absl::FailedPreconditionError(absl::StrCat(
+                "trial ", trial_id,
+                " has no int8 model (its search ran with quantize: none, or "
+                "its quantisation failed: see its notes)"));
+          }
           return absl::FailedPreconditionError(
               absl::StrCat("trial ", trial_id, " has no trained model (",
                            v1::TrialState_Name(state), ")"));

@@ -72,7 +72,8 @@ class PgTrialStore : public TrialStore {
   absl::StatusOr<ObjectivePage> ListFinalObjectives(int64_t search_id,
                                                     int after_number,
                                                     int limit) override;
-  absl::StatusOr<std::string> GetModel(int64_t trial_id) override;
+  absl::StatusOr<std::string> GetModel(
+      int64_t trial_id, v1::ModelFormat format = v1::TORCHSCRIPT) override;
 
   absl::StatusOr<int64_t> RegisterWorker(const WorkerInfo& worker,
                                          absl::Time now) override;

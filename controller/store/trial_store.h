@@ -58,6 +58,7 @@ struct TrialOutcome {
   double reward = 0;
   std::string failure_reason;
   std::string model;  // TorchScript bytes; empty = none.
+  std::string int8_model;  // Serialised v1::QuantizedModel; empty = none.
 };
 
 // What CompleteTrial did with a report.
@@ -217,9 +218,11 @@ class TrialStore {
   // holds it all in memory.
   virtual absl::StatusOr<ObjectivePage> ListFinalObjectives(
       int64_t search_id, int after_number, int limit) = 0;
-  // The trained model of a trial (or of the trial it was cached from).
-  // kFailedPrecondition when it has none.
-  virtual absl::StatusOr<std::string> GetModel(int64_t trial_id) = 0;
+  // The trained model of a trial (or of the trial it was cached from):
+  // TorchScript bytes (TORCHSCRIPT, UNSPECIFIED) or a serialised
+  // v1::QuantizedModel (INT8). kFailedPrecondition when it has none.
+  virtual absl::StatusOr<std::string> GetModel(
+      int64_t trial_id, v1::ModelFormat format = v1::TORCHSCRIPT) = 0;
 
   // Creates or refreshes the worker with this name; returns its id.
   virtual absl::StatusOr<int64_t> RegisterWorker(const WorkerInfo& worker,

@@ -67,6 +67,40 @@ TEST_F(RewardTest, AccuracyIsTheChosenMetric) {
   EXPECT_DOUBLE_EQ(*ComputeReward(spec, metrics_, device_, constraints_), 0.8);
 }
 
+TEST_F(RewardTest, Int8MetricsScoreTheQuantisedModel) {
+  v1::RewardSpec spec;
+  spec.set_type("accuracy");
+  spec.set_metric("accuracy_int8");
+  // No int8 figures: no model of this trial runs on the device.
+  EXPECT_DOUBLE_EQ(*ComputeReward(spec, metrics_, device_, constraints_), 0);
+  metrics_.set_int8(true);
+  metrics_.set_accuracy_int8(0.87);
+  metrics_.set_macro_f1_int8(0.77);
+  EXPECT_DOUBLE_EQ(*ComputeReward(spec, metrics_, device_, constraints_), 0.87);
+  spec.set_metric("macro_f1_int8");
+  EXPECT_DOUBLE_EQ(*ComputeReward(spec, metrics_, device_, constraints_), 0.77);
+  spec.set_metric("accuracy");  // The float figure stays available.
+  EXPECT_DOUBLE_EQ(*ComputeReward(spec, metrics_, device_, constraints_), 0.9);
+}
+
+TEST(ParetoTest, DeployedFiguresAreTheInt8OnesWhenQuantised) {
+  v1::Metrics m;
+  m.set_accuracy(0.9);
+  m.set_macro_f1(0.8);
+  m.set_test_accuracy(0.85);
+  m.set_accuracy_int8(0.88);
+  m.set_macro_f1_int8(0.79);
+  m.set_test_accuracy_int8(0.84);
+  EXPECT_DOUBLE_EQ(DeployedAccuracy(m), 0.9);
+  EXPECT_DOUBLE_EQ(DeployedMacroF1(m), 0.8);
+  EXPECT_DOUBLE_EQ(DeployedTestAccuracy(m), 0.85);
+  m.set_int8(true);
+  EXPECT_DOUBLE_EQ(DeployedAccuracy(m), 0.88);
+  EXPECT_DOUBLE_EQ(DeployedMacroF1(m), 0.79);
+  EXPECT_DOUBLE_EQ(DeployedTestAccuracy(m), 0.84);
+  EXPECT_NEAR(TrialObjectives(m)[0], 0.12, 1e-12);
+}
+
 TEST_F(RewardTest, WeightedExp) {
   v1::RewardSpec spec;
   spec.set_type("weighted_exp");

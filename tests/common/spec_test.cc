@@ -2,8 +2,10 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "common/architecture.h"
 #include "common/datasets.h"
+#include "common/status_macros.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
@@ -153,7 +155,12 @@ budget: {max_trials: 5}
   EXPECT_EQ(spec.budget().max_infeasible(), 1000);
   EXPECT_EQ(spec.budget().max_attempts(), 3);
   EXPECT_EQ(spec.reward().type(), "accuracy");
-  EXPECT_EQ(spec.reward().metric(), "accuracy");
+  // The search quantises by default, and scores the int8 model.
+  EXPECT_EQ(spec.training().quantize(), "int8");
+  EXPECT_EQ(spec.training().calibration_samples(), 1000);
+  EXPECT_EQ(spec.training().calibration(), "minmax");
+  EXPECT_EQ(spec.training().qat_epochs(), 0);
+  EXPECT_EQ(spec.reward().metric(), "accuracy_int8");
 }
 
 TEST(SpecTest, ParseErrorsNameTheFieldPath) {
@@ -309,6 +316,68 @@ TEST(SpecTest, DatasetProblems) {
   EXPECT_THAT(CompleteSearchSpec(spec, DefaultDataRoot()), IsOk());
 }
 
+absl::StatusOr<v1::SearchSpec> CompleteYaml(const std::string& yaml) {
+  NAS_ASSIGN_OR_RETURN(v1::SearchSpec parsed, ParseSearchSpecYaml(yaml));
+  return CompleteSearchSpec(parsed, DefaultDataRoot());
+}
+
+constexpr char kEcgHead[] =
+    "dataset: {name: ecg5000}\ndevice: nrf52840\nbudget: {max_trials: 2}\n"
+    "space: {layer_types: [CONV1D], channels: [4], kernels: [3]}\n";
+
+TEST(SpecTest, QuantizeNoneScoresTheFloatModel) {
+  NAS_ASSERT_OK_AND_ASSIGN(
+      v1::SearchSpec spec,
+      CompleteYaml(absl::StrCat(kEcgHead, "quantize: none\n")));
+  EXPECT_EQ(spec.training().quantize(), "none");
+  EXPECT_EQ(spec.reward().metric(), "accuracy");
+  EXPECT_EQ(spec.training().calibration_samples(), 0);
+}
+
+TEST(SpecTest, QuantizationSettingsAreReadAndChecked) {
+  NAS_ASSERT_OK_AND_ASSIGN(
+      v1::SearchSpec spec,
+      CompleteYaml(absl::StrCat(
+          kEcgHead,
+          "quantize: INT8\ntraining: {qat_epochs: 2, calibration_samples: 500, "
+          "calibration: percentile}\nreward: {metric: macro_f1_int8}\n")));
+  EXPECT_EQ(spec.training().quantize(), "int8");
+  EXPECT_EQ(spec.training().qat_epochs(), 2);
+  EXPECT_EQ(spec.training().calibration_samples(), 500);
+  EXPECT_EQ(spec.training().calibration(), "percentile");
+  EXPECT_EQ(spec.training().calibration_percentile(), 99.99);
+  EXPECT_EQ(spec.reward().metric(), "macro_f1_int8");
+
+  EXPECT_THAT(CompleteYaml(absl::StrCat(kEcgHead, "quantize: int4\n")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("quantize: unknown form 'int4' (int8 or none)")));
+  EXPECT_THAT(
+      CompleteYaml(absl::StrCat(
+          kEcgHead, "quantize: none\nreward: {metric: accuracy_int8}\n")),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("reward.metric: accuracy_int8 needs quantize: int8")));
+  EXPECT_THAT(
+      CompleteYaml(absl::StrCat(kEcgHead,
+                                "quantize: none\ntraining: {qat_epochs: 1}\n")),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("training.qat_epochs: needs quantize: int8")));
+  EXPECT_THAT(
+      CompleteYaml(absl::StrCat(
+          kEcgHead,
+          "training: {calibration: kl, calibration_samples: -3, qat_epochs: -1}\n")),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("training.calibration: unknown method 'kl' "
+                               "(minmax or percentile)"),
+                     HasSubstr("training.calibration_samples: must be > 0"),
+                     HasSubstr("training.qat_epochs: must be >= 0"))));
+  EXPECT_THAT(
+      CompleteYaml(absl::StrCat(kEcgHead,
+                                "training: {calibration: percentile, "
+                                "calibration_percentile: 30}\n")),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("training.calibration_percentile: must be in (50, 100]")));
+}
+
 TEST(SpecTest, ResultCacheKeyCoversArchitectureRecipeDataAndSeed) {
   NAS_ASSERT_OK_AND_ASSIGN(v1::SearchSpec parsed,
                            ParseSearchSpecYaml(kFullSpec));
@@ -324,6 +393,17 @@ TEST(SpecTest, ResultCacheKeyCoversArchitectureRecipeDataAndSeed) {
   other.mutable_training()->set_latency_runs(99);
   EXPECT_EQ(ResultCacheKey(arch, other), key);
   other.mutable_training()->set_epochs(4);
+  EXPECT_NE(ResultCacheKey(arch, other), key);
+  // A float-only result cannot stand in for an int8 one, nor one
+  // quantised another way.
+  other = spec;
+  other.mutable_training()->set_quantize("none");
+  EXPECT_NE(ResultCacheKey(arch, other), key);
+  other = spec;
+  other.mutable_training()->set_qat_epochs(1);
+  EXPECT_NE(ResultCacheKey(arch, other), key);
+  other = spec;
+  other.mutable_training()->set_calibration_samples(10);
   EXPECT_NE(ResultCacheKey(arch, other), key);
   other = spec;
   other.set_seed(7);

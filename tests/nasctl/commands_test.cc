@@ -173,7 +173,7 @@ TEST_F(CommandsTest, ParetoPassesTheDeviceAndPrintsTheTable) {
   Result r = Nasctl({"pareto", "1", "--device", "rp2040"});
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(service_.last_pareto().device(), "rp2040");
-  EXPECT_THAT(r.out, HasSubstr("TRIAL  #  ACCURACY  MACRO-F1  PARAMS"));
+  EXPECT_THAT(r.out, HasSubstr("TRIAL  #  ACCURACY  MACRO-F1  FLOAT  PARAMS"));
   // Best accuracy first.
   EXPECT_LT(r.out.find("  102  1    0.9000"), r.out.find("  101  0    0.8000"));
 }

@@ -96,12 +96,50 @@ TEST(ViewsTest, ParetoTableSortsByAccuracyAndShowsEveryColumn) {
   const std::vector<std::string> lines = absl::StrSplit(table, '\n');
   ASSERT_GE(lines.size(), 3u);
   EXPECT_EQ(lines[0],
-            "TRIAL  #  ACCURACY  MACRO-F1  PARAMS     FLASH  PEAK SRAM    ARENA   MACS  "
+            "TRIAL  #  ACCURACY  MACRO-F1  FLOAT  PARAMS     FLASH  PEAK SRAM    ARENA   MACS  "
             "EST. LATENCY  ARCHITECTURE");
+  // Float-only trials (quantize: none): no second figure.
   EXPECT_EQ(lines[1],
-            "    9  4    0.8750    0.8650  62,810  62.5 KiB    6.9 KiB  6.9 KiB  2.00M        "
-            "156 ms  CONV2D(8,k3,s1,p1) LINEAR(10)");
+            "    9  4    0.8750    0.8650      -  62,810  62.5 KiB    6.9 KiB  6.9 KiB  2.00M  "
+            "      156 ms  CONV2D(8,k3,s1,p1) LINEAR(10)");
   EXPECT_THAT(lines[2], HasSubstr("    7  2    0.8100"));
+}
+
+// A quantised trial: the int8 figures lead, the float accuracy beside them.
+v1::Trial Int8Trial(int64_t id, int number, double float_accuracy, double int8_accuracy) {
+  v1::Trial t = TrainedTrial(id, number, float_accuracy, 20000);
+  t.mutable_metrics()->set_int8(true);
+  t.mutable_metrics()->set_accuracy_int8(int8_accuracy);
+  t.mutable_metrics()->set_macro_f1_int8(int8_accuracy - 0.02);
+  t.mutable_metrics()->set_latency_ms_int8_cpu(0.25);
+  return t;
+}
+
+TEST(ViewsTest, QuantisedTrialsShowTheirInt8Figures) {
+  // Sorted by int8 accuracy: trial 5's float figure is the higher one.
+  const std::string front =
+      RenderParetoTable({Int8Trial(5, 1, 0.90, 0.70), Int8Trial(6, 2, 0.85, 0.84)});
+  const std::vector<std::string> lines = absl::StrSplit(front, '\n');
+  ASSERT_GE(lines.size(), 3u);
+  EXPECT_THAT(lines[1], HasSubstr("    6  2    0.8400    0.8200  0.8500"));
+  EXPECT_THAT(lines[2], HasSubstr("    5  1    0.7000    0.6800  0.9000"));
+
+  v1::Trial noted = Int8Trial(7, 3, 0.9, 0.8);
+  noted.mutable_metrics()->add_notes("int8 accuracy 80.0% is 10.0 points below float 90.0%");
+  const std::string trials = RenderTrialTable({noted});
+  EXPECT_THAT(trials, HasSubstr("ACC      F1   FLOAT"));
+  EXPECT_THAT(trials, HasSubstr("0.8000  0.7800  0.9000"));
+  EXPECT_THAT(trials, HasSubstr("10.0 points below float"));
+  EXPECT_EQ(RenderTrialEvent(Int8Trial(9, 4, 0.875, 0.87)),
+            "trial 9 (#4) SUCCEEDED int8 acc 0.8700 reward 0.8750 flash 19.5 KiB sram 6.9 KiB "
+            "macs 2.00M CONV2D(8,k3,s1,p1) LINEAR(10)");
+
+  v1::Search s = RunningSearch();
+  const std::string details = RenderSearchDetails(s, &noted, kStartMs + 100000);
+  EXPECT_THAT(details, HasSubstr("accuracy     0.8000 (macro-F1 0.7800), int8 runtime"));
+  EXPECT_THAT(details, HasSubstr("float        0.9000 (macro-F1 0.8900)"));
+  EXPECT_THAT(details, HasSubstr("note         int8 accuracy 80.0% is 10.0 points below"));
+  EXPECT_THAT(details, HasSubstr("(int8 runtime 0.250 ms)"));
 }
 
 TEST(ViewsTest, TrialTableShowsNotesForInfeasibleFailedAndCached) {
@@ -168,7 +206,7 @@ TEST(ViewsTest, SearchListAndDetails) {
   EXPECT_THAT(details, HasSubstr("best model: trial 11 (#4)"));
   EXPECT_THAT(details, HasSubstr("architecture CONV2D(8,k3,s1,p1) LINEAR(10)"));
   EXPECT_THAT(details, HasSubstr("accuracy     0.8612 (macro-F1 0.8512)"));
-  EXPECT_THAT(details, HasSubstr("flash        19.5 KiB (int8)"));
+  EXPECT_THAT(details, HasSubstr("flash        19.5 KiB (int8 constants + runtime)"));
 }
 
 TEST(ViewsTest, TrialEventLine) {
