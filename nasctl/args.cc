@@ -34,7 +34,8 @@ const std::vector<CommandSpec>& Commands() {
       {"trials", 1, 1, {"state"}, "trials SEARCH_ID [--state STATE]"},
       {"pareto", 1, 1, {"device"}, "pareto SEARCH_ID [--device NAME]"},
       {"cancel", 1, 1, {}, "cancel SEARCH_ID"},
-      {"export", 2, 2, {"output"}, "export SEARCH_ID TRIAL_ID|best -o FILE"},
+      {"export", 2, 2, {"output", "format", "force"},
+       "export SEARCH_ID TRIAL_ID|best -o PATH [--format torchscript|c] [--force]"},
       {"policy", 1, 1, {"top"}, "policy SEARCH_ID [--top N]"},
       {"report", 1, 1, {"output"}, "report SEARCH_ID -o DIR"},
       {"analyze", 1, 1, {"device", "input", "classes"},
@@ -71,7 +72,8 @@ constexpr OptionSpec kOptions[] = {
     {"top", "", false, false},       {"tls_ca", "", false, true},
     {"tls_cert", "", false, true},   {"tls_key", "", false, true},
     {"token", "", false, true},      {"token_file", "", false, true},
-    {"insecure", "", true, true},
+    {"insecure", "", true, true},    {"format", "", false, false},
+    {"force", "", true, false},
 };
 
 const OptionSpec* FindOption(absl::string_view name) {
@@ -148,6 +150,14 @@ absl::Status ApplyOption(const OptionSpec& option, absl::string_view value,
     }
   } else if (name == "output") {
     inv->output = std::string(value);
+  } else if (name == "format") {
+    inv->format = absl::AsciiStrToLower(value);
+    if (inv->format != "torchscript" && inv->format != "c") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--format: expected torchscript or c, got '", value, "'"));
+    }
+  } else if (name == "force") {
+    NAS_ASSIGN_OR_RETURN(inv->force, ParseBool(name, value));
   } else if (name == "top") {
     if (!absl::SimpleAtoi(value, &inv->top) || inv->top < 1 ||
         inv->top > kMaxTop) {
@@ -215,7 +225,8 @@ absl::Status CheckArity(const CommandSpec& command, const Invocation& inv) {
                      " arguments (usage: nasctl ", command.synopsis, ")"));
   }
   if (command.name == std::string("export") && inv.output.empty()) {
-    return absl::InvalidArgumentError("export needs -o FILE");
+    return absl::InvalidArgumentError(
+        "export needs -o FILE (a folder with --format c)");
   }
   if (command.name == std::string("report") && inv.output.empty()) {
     return absl::InvalidArgumentError("report needs -o DIR");
@@ -294,6 +305,10 @@ std::string Usage() {
       "                a command line is visible to other users)\n"
       "  --tls_cert, --tls_key  a client certificate (OU=api) instead of a token\n"
       "  --insecure    plain text, no TLS (only for a controller run --insecure)\n"
+      "\nexport writes the trained float model as TorchScript (--format\n"
+      "  torchscript, the default) to FILE, or its int8 model as a C library\n"
+      "  (--format c: model.h/.c, the int8 runtime, test vectors, an example, a\n"
+      "  CMake file) into the folder PATH, refusing a non-empty one without --force\n"
       "\nreport writes DIR/index.html: one self-contained page (inline SVG plots,\n"
       "  no script, nothing fetched) with the summary, convergence, the Pareto\n"
       "  front against the device limits, the top models layer by layer, the\n"

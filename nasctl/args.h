@@ -42,6 +42,8 @@ struct Invocation {
   std::string input = "1x28x28";   // analyze --input
   int classes = 10;                // analyze --classes
   std::string output;              // export/report -o/--output
+  std::string format = "torchscript";  // export --format: "torchscript" or "c"
+  bool force = false;              // export --force: replace a non-empty folder
   int top = 20;                    // policy --top: Q entries to show.
 };
 

@@ -127,10 +127,12 @@ absl::StatusOr<std::vector<v1::Trial>> ControllerClient::ParetoFront(
 }
 
 absl::StatusOr<v1::ExportModelResponse> ControllerClient::Export(int64_t search_id,
-                                                                 int64_t trial_id) {
+                                                                 int64_t trial_id,
+                                                                 v1::ModelFormat format) {
   v1::ExportModelRequest request;
   request.set_search_id(search_id);
   request.set_trial_id(trial_id);
+  request.set_format(format);
   return Call(&v1::SearchService::StubInterface::ExportModel, request);
 }
 

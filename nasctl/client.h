@@ -54,8 +54,10 @@ class ControllerClient {
                                                     v1::TrialState state);
   absl::StatusOr<std::vector<v1::Trial>> ParetoFront(int64_t search_id,
                                                      const std::string& device);
-  // trial_id 0 = the best trial.
-  absl::StatusOr<v1::ExportModelResponse> Export(int64_t search_id, int64_t trial_id);
+  // trial_id 0 = the best trial; `format` INT8 asks for the QuantizedModel.
+  absl::StatusOr<v1::ExportModelResponse> Export(
+      int64_t search_id, int64_t trial_id,
+      v1::ModelFormat format = v1::MODEL_FORMAT_UNSPECIFIED);
   // What the search's policy has learnt, with its `top` highest Q entries.
   absl::StatusOr<v1::PolicyState> GetPolicyState(int64_t search_id, int top);
 

@@ -16,6 +16,7 @@
 #include "nasctl/analyze.h"
 #include "nasctl/args.h"
 #include "nasctl/client.h"
+#include "nasctl/export_c.h"
 #include "nasctl/format.h"
 #include "nasctl/progress_printer.h"
 #include "nasctl/report.h"
@@ -230,7 +231,13 @@ absl::StatusOr<int> RunExport(const Context& ctx) {
     NAS_ASSIGN_OR_RETURN(trial_id, ParseId(ctx.inv.args[1], "trial id (or 'best')"));
   }
   const std::string what = absl::StrCat("export ", id, " ", ctx.inv.args[1]);
-  absl::StatusOr<v1::ExportModelResponse> model = ctx.client->Export(id, trial_id);
+  if (ctx.inv.format == "c") {
+    NAS_RETURN_IF_ERROR(
+        With(what, ExportCLibrary(ctx.client, ctx.inv, id, trial_id, ctx.env.out)));
+    return kExitOk;
+  }
+  absl::StatusOr<v1::ExportModelResponse> model =
+      ctx.client->Export(id, trial_id, v1::TORCHSCRIPT);
   NAS_RETURN_IF_ERROR(With(what, model.status()));
   if (model->torchscript().empty()) {
     return With(what, absl::FailedPreconditionError(absl::StrCat(

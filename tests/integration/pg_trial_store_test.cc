@@ -35,11 +35,11 @@ using ::testing::Not;
 
 TEST_F(PgTrialStoreTest, MigrationsApplyOnceAndAreIdempotent) {
   NAS_ASSERT_OK_AND_ASSIGN(int version, store_->SchemaVersion());
-  EXPECT_EQ(version, 9);
+  EXPECT_EQ(version, 10);
   NAS_EXPECT_OK(store_->Migrate());
   NAS_ASSERT_OK_AND_ASSIGN(auto second, PgTrialStore::Create(uri_));
   NAS_EXPECT_OK(second->Migrate());
-  EXPECT_EQ(Count("SELECT COUNT(*) FROM schema_migrations"), 9);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM schema_migrations"), 10);
   {  // A newer controller migrated this database: refuse to run on it.
     pqxx::connection conn(uri_);
     pqxx::work txn(conn);
@@ -426,6 +426,10 @@ TEST_F(PgTrialStoreTest, LeaseHeartbeatAndReportAreHeldToTheLease) {
   EXPECT_DOUBLE_EQ(stored.metrics().accuracy(), 0.9);
   EXPECT_TRUE(stored.has_model());
   EXPECT_THAT(store_->GetModel(trial.id()), HoldsValue(outcome.model));
+  // Float-only (quantize: none): there is no int8 model to export.
+  EXPECT_THAT(store_->GetModel(trial.id(), v1::INT8),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("has no int8 model")));
   EXPECT_THAT(store_->Heartbeat(worker, {"lease-a"}, kNow, kNow),
               HoldsValue(ElementsAre(HeldWith(LeaseStatus::kLost))));
   NAS_ASSERT_OK_AND_ASSIGN(SearchRecord record, store_->GetSearch(search));
@@ -500,6 +504,50 @@ TEST_F(PgTrialStoreTest, ANetworkIsNeverQueuedTwiceOrAfterItsResult) {
   EXPECT_THAT(store_->GetModel(stored.id()),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("no trained model")));
+}
+
+TEST_F(PgTrialStoreTest, Int8ModelsAreStoredAndSharedByCachedCopies) {
+  const int64_t a = NewSearch("a");
+  const int64_t worker = NewWorker("w1");
+  NAS_ASSERT_OK(
+      store_->InsertTrial(Candidate(a, v1::TRIAL_PENDING, "k8"), kNow, nullptr)
+          .status());
+  NAS_ASSERT_OK_AND_ASSIGN(std::vector<LeasedTrial> leased,
+                           store_->LeaseTrials(worker, {"l8"}, kNow, kNow));
+  ASSERT_EQ(leased.size(), 1u);
+  TrialOutcome outcome;
+  outcome.metrics.set_accuracy(0.9);
+  outcome.metrics.set_int8(true);
+  outcome.metrics.set_accuracy_int8(0.85);
+  outcome.reward = 0.85;
+  outcome.model = "torchscript";
+  v1::QuantizedModel int8;
+  int8.set_format_version(1);
+  int8.set_arena_bytes(576);
+  int8.set_test_inputs(std::string("\x80\0\x7f", 3));
+  outcome.int8_model = int8.SerializeAsString();
+  NAS_ASSERT_OK(store_
+                    ->CompleteTrial(leased[0].trial.id(), worker, "l8", outcome,
+                                    kNow, nullptr)
+                    .status());
+  NAS_ASSERT_OK_AND_ASSIGN(std::string bytes,
+                           store_->GetModel(leased[0].trial.id(), v1::INT8));
+  v1::QuantizedModel read;
+  ASSERT_TRUE(read.ParseFromString(bytes));
+  EXPECT_EQ(read.arena_bytes(), 576);
+  EXPECT_EQ(read.test_inputs(), std::string("\x80\0\x7f", 3));
+  EXPECT_THAT(store_->GetModel(leased[0].trial.id()), HoldsValue("torchscript"));
+  // The search's best accuracy is the int8 model's: the one that ships.
+  NAS_ASSERT_OK_AND_ASSIGN(SearchRecord record, store_->GetSearch(a));
+  EXPECT_DOUBLE_EQ(record.search.best_accuracy(), 0.85);
+
+  NewTrial copy = Candidate(a, v1::TRIAL_CACHED, "k8");
+  copy.cached_from = leased[0].trial.id();
+  copy.metrics = outcome.metrics;
+  copy.reward = 0.85;
+  NAS_ASSERT_OK_AND_ASSIGN(v1::Trial stored,
+                           store_->InsertTrial(copy, kNow, nullptr));
+  EXPECT_THAT(store_->GetModel(stored.id(), v1::INT8), HoldsValue(bytes));
 }
 
 TEST_F(PgTrialStoreTest, ExpiredLeasesRequeueThenFail) {
