@@ -7,8 +7,10 @@
 # into build/, starts a private PostgreSQL cluster (.pg/demo, recreated on
 # every run), the controller and two workers (one trial slot each), submits
 # the spec with live progress, prints the Pareto front and the best model,
-# exports it to out/best-model.pt, and stops everything it started on exit,
-# also on failure or Ctrl-C. Logs: var/logs/. Exit status: 0 when the search
+# exports it as an int8 C library to out/best-model-c/ (built here with gcc
+# and checked against its own test vectors) and as float TorchScript to
+# out/best-model.pt, and stops everything it started on exit, also on
+# failure or Ctrl-C. Logs: var/logs/. Exit status: 0 when the search
 # SUCCEEDED and the model was exported.
 #
 # Everything talks TLS: scripts/make_certs.sh makes a local CA, certificates
@@ -35,6 +37,7 @@ slots=$(( $(nproc) / (num_workers * threads) > 0 ? $(nproc) / (num_workers * thr
 logs=var/logs
 run_dir=var/run
 model=out/best-model.pt
+c_library=out/best-model-c
 
 # Debian's Python has python3-torch; prefer it to a pyenv/virtualenv python3.
 python=/usr/bin/python3
@@ -97,7 +100,17 @@ log "Pareto front"
 "$nasctl_bin" pareto "$search_id"
 ((watch_status == 0)) || die "search $search_id did not succeed (nasctl watch exit $watch_status)"
 
-log "exporting the best model"
+log "exporting the best model as an int8 C library"
+if grep -qE '^\s*quantize:\s*none' "$spec"; then
+  echo "(none: the spec says quantize: none)"
+else
+  "$nasctl_bin" export "$search_id" best --format c -o "$c_library" --force
+  cmake -S "$c_library" -B "$c_library/build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$c_library/build" >/dev/null
+  "$c_library/build/tinynas_example" || die "the exported C library fails its test vectors"
+fi
+
+log "exporting the best model as float TorchScript"
 "$nasctl_bin" export "$search_id" best -o "$model"
 "$python" - "$model" <<'PY'
 import sys
@@ -106,4 +119,4 @@ m = torch.jit.load(sys.argv[1])
 n = sum(p.numel() for p in m.parameters())
 print(f"{sys.argv[1]}: TorchScript module loads in PyTorch {torch.__version__}, {n} parameters")
 PY
-log "done: best model in $model, logs in $logs/"
+log "done: best model in $c_library/ (int8 C) and $model (float), logs in $logs/"

@@ -22,6 +22,7 @@
 #include "worker/dataset_batch.h"
 #include "worker/fused_optimizer.h"
 #include "worker/gemm_linear.h"
+#include "worker/int8_convert.h"
 #include "worker/model_builder.h"
 #include "worker/torchscript_export.h"
 
@@ -245,7 +246,6 @@ void Train(TrainingRun* run, std::vector<int64_t> order, int epochs,
            TrialOutcome* outcome) {
   const auto start = SteadyClock::now();
   run->start = start;
-  run->progress.epochs = epochs;
   v1::Metrics& metrics = outcome->metrics;
   for (int epoch = 1; epoch <= epochs; ++epoch) {
     std::optional<EarlyStop> stop = TrainEpoch(run, &order, epoch);
@@ -264,11 +264,14 @@ void Train(TrainingRun* run, std::vector<int64_t> order, int epochs,
   metrics.set_train_seconds(seconds);
   metrics.set_final_loss(run->final_loss);
   metrics.set_samples_per_second(seconds > 0 ? run->samples_seen / seconds : 0);
-  if (run->options->on_progress && outcome->succeeded()) {
-    run->progress.evaluating = true;
-    run->progress.train_seconds = seconds;
-    run->options->on_progress(run->progress);
-  }
+  run->progress.train_seconds = seconds;
+}
+
+// Tells on_progress that training (and QAT) is over.
+void ReportEvaluating(TrainingRun* run) {
+  if (!run->options->on_progress) return;
+  run->progress.evaluating = true;
+  run->options->on_progress(run->progress);
 }
 
 // Validation (and test) accuracy and macro-F1, CPU latency and the export.
@@ -297,6 +300,26 @@ absl::Status Measure(const v1::TrialTask& task, const Dataset& data,
   return absl::OkStatus();
 }
 
+// After training: the int8 conversion's QAT (when asked), the float
+// measurements, then the int8 model and its figures.
+absl::Status FinishTrial(const v1::TrialTask& task, const Dataset& data,
+                         const DataSplit& split, bool int8, TrainingRun* run,
+                         TrialOutcome* outcome) {
+  std::unique_ptr<Int8Converter> converter;
+  if (int8) {
+    NAS_ASSIGN_OR_RETURN(converter,
+                         Int8Converter::Create({&task, &data, &split, run->options,
+                                                run->device},
+                                               run->model));
+    NAS_RETURN_IF_ERROR(converter->FineTune(&run->progress, outcome));
+    if (!outcome->succeeded()) return absl::OkStatus();
+  }
+  ReportEvaluating(run);
+  NAS_RETURN_IF_ERROR(Measure(task, data, split, run, outcome));
+  if (converter != nullptr) NAS_RETURN_IF_ERROR(converter->Convert(outcome));
+  return absl::OkStatus();
+}
+
 absl::Status CheckData(const v1::TrialTask& task, const Dataset& data,
                        const DataSplit& split) {
   if (split.train.size() < 2) {
@@ -315,6 +338,7 @@ absl::StatusOr<TrialOutcome> RunTrialUnguarded(const v1::TrialTask& task,
                                                const Dataset& data,
                                                const TrainOptions& options) {
   NAS_RETURN_IF_ERROR(ValidateRecipe(task.training()));
+  NAS_RETURN_IF_ERROR(ValidateInt8Recipe(task.training()));
   NAS_ASSIGN_OR_RETURN(DataSplit split, SplitTrainValidation(
                                             data.train->size(), task.dataset(), task.seed()));
   NAS_RETURN_IF_ERROR(CheckData(task, data, split));
@@ -338,9 +362,11 @@ absl::StatusOr<TrialOutcome> RunTrialUnguarded(const v1::TrialTask& task,
   run.optimizer = MakeOptimizer(task.training(), run.model.net->parameters(),
                                 options.fused_optimizer && device.is_cpu());
   outcome.metrics.set_built_params(CountParameters(*run.model.net));
+  const bool int8 = QuantizesToInt8(task.training());
+  run.progress.epochs = task.training().epochs() + (int8 ? task.training().qat_epochs() : 0);
   Train(&run, split.train, task.training().epochs(), &outcome);
   if (!outcome.succeeded()) return outcome;
-  NAS_RETURN_IF_ERROR(Measure(task, data, split, &run, &outcome));
+  NAS_RETURN_IF_ERROR(FinishTrial(task, data, split, int8, &run, &outcome));
   return outcome;
 }
 

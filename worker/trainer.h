@@ -80,6 +80,9 @@ struct TrialOutcome {
   // so far otherwise) plus the analytic ones from nas::AnalyzeCost.
   v1::Metrics metrics;
   std::string torchscript;  // kSucceeded with export_model only.
+  // kSucceeded with recipe quantize "int8" (or empty): the quantised model,
+  // measured with the mcu/ runtime (metrics.int8 and the *_int8 figures).
+  v1::QuantizedModel int8_model;
 
   bool succeeded() const { return kind == Kind::kSucceeded; }
 };
@@ -90,7 +93,11 @@ struct TrialOutcome {
 // epochs and batch size; then accuracy and macro-F1 on the validation split
 // (and the test split when task.dataset.evaluate_test), median batch-1 CPU
 // latency over training.latency_runs timed forward passes (20 when 0, after
-// warm-up), and the TorchScript export.
+// warm-up), and the TorchScript export. With recipe quantize "int8" (or
+// empty) then: the network folded, training.qat_epochs of quantisation-aware
+// fine-tuning (reported as epochs after the recipe's), calibration, int8
+// conversion and the int8 figures measured with the mcu/ runtime
+// (worker/int8_convert.h); "none" skips all of it.
 //
 // `data` must be LoadDataset(task.dataset). Thread-safe: several slots may
 // run trials at once on the same Dataset. Reproducible: the same task gives

@@ -31,6 +31,7 @@ v1::ReportTrialRequest BuildReport(const v1::TrialTask& task,
   } else if (outcome->succeeded()) {
     *result->mutable_metrics() = outcome->metrics;
     result->set_torchscript(outcome->torchscript);
+    if (outcome->metrics.int8()) *result->mutable_int8_model() = outcome->int8_model;
   } else {
     result->set_failure_reason(outcome->failure_reason);
   }

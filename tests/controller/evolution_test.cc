@@ -315,6 +315,8 @@ TEST(EvolutionTest, DrawnLambdasVaryTheParent) {
     for (int i = 0; i < 2; ++i) {
       v1::Trial trial = Result(i + 1, members[2 * i], 0);
       trial.mutable_metrics()->set_accuracy(accuracy[i]);
+      trial.mutable_metrics()->set_int8(true);  // The spec quantises.
+      trial.mutable_metrics()->set_accuracy_int8(accuracy[i]);
       trial.mutable_metrics()->set_flash_bytes(flash_used[i]);
       NAS_ASSERT_OK_AND_ASSIGN(const double reward,
                                ComputeReward(spec.reward(), trial.metrics(),

@@ -237,6 +237,13 @@ assert v["attempts"] >= 2, f"killed trial has attempts {v['attempts']}"
 assert victim_worker not in v["worker"], f"killed trial finished on {v['worker']}"
 ok = [t for t in trials if t["state"] == "TRIAL_SUCCEEDED"]
 assert all(0 < t["metrics"]["accuracy"] <= 1 for t in ok), "accuracy out of range"
+# The search quantises (the default): every trained trial carries the int8
+# model's figures, measured with the mcu/ runtime, beside the float ones.
+for t in ok:
+    m = t["metrics"]
+    assert m.get("int8") is True, f"trial {t['id']} has no int8 figures: {m}"
+    assert 0 < m["accuracy_int8"] <= 1, f"trial {t['id']}: accuracy_int8 {m['accuracy_int8']}"
+    assert abs(m["accuracy_int8"] - m["accuracy"]) < 0.1, f"trial {t['id']}: int8 {m['accuracy_int8']} vs float {m['accuracy']}"
 print(f"{len(trials)} trials: {len(counted)} counted, killed trial attempts {v['attempts']} "
       f"finished on {v['worker']}")
 PY
@@ -277,5 +284,27 @@ assert tuple(y.shape) == (1, 10), f"output shape {tuple(y.shape)}"
 print(f"torch.jit.load OK, output {tuple(y.shape)}")
 PY
 pass "exported best model loads with torch.jit.load and maps 1x1x28x28 to 10 classes"
+
+# The front shows the int8 figures, and the best trial exports as a C library
+# that builds with the host's gcc and passes its own test vectors.
+nasctl pareto "$search_id" --json >"$tmp/front.json"
+"$python" - "$tmp/front.json" <<'PY' || fail "the Pareto front lacks int8 figures"
+import json, sys
+front = json.load(open(sys.argv[1]))["trials"]
+assert front, "empty front"
+assert all(t["metrics"].get("int8") for t in front), "a front trial without int8 figures"
+print(f"{len(front)} front trials, all with int8 figures")
+PY
+nasctl export "$search_id" best --format c -o "$tmp/best-c" >/dev/null ||
+  fail "nasctl export --format c failed"
+for f in model.h model.c test_vectors.h main.c CMakeLists.txt README.md; do
+  [[ -s "$tmp/best-c/$f" ]] || fail "exported C library lacks $f"
+done
+(cd "$tmp/best-c" && gcc -std=c99 -Wall -Wextra -Werror -O2 -I. -Iruntime main.c model.c \
+  $(find runtime -name '*.c') -o example) >"$tmp/c-build.log" 2>&1 ||
+  fail "exported C library does not build: $(tail -5 "$tmp/c-build.log")"
+"$tmp/best-c/example" >"$tmp/c-run.log" 2>&1 ||
+  fail "exported C library fails its test vectors: $(tail -5 "$tmp/c-run.log")"
+pass "front shows int8 figures; best trial exported as C, built with gcc -Werror, test vectors pass: $(tail -1 "$tmp/c-run.log")"
 
 echo "$passed passed, 0 failed"

@@ -218,6 +218,14 @@ v1::TrialResult ControllerFixture::Plausible(const v1::TrialTask& task,
   m->set_epochs_run(task.training().epochs());
   m->set_samples_per_second(5000);
   result.set_torchscript(ModelBytes(task.trial_id()));
+  if (task.training().quantize() == "int8") {  // As a real worker would.
+    m->set_int8(true);
+    m->set_accuracy_int8(accuracy);  // A lossless quantisation.
+    m->set_macro_f1_int8(accuracy - 0.05);
+    m->set_latency_ms_int8_cpu(0.1);
+    result.mutable_int8_model()->set_format_version(1);
+    result.mutable_int8_model()->set_arena_bytes(static_cast<int32_t>(task.trial_id()));
+  }
   return result;
 }
 

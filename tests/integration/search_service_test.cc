@@ -33,11 +33,13 @@ std::chrono::system_clock::time_point Deadline() {
 
 class SearchServiceTest : public ControllerFixture {
  protected:
-  absl::StatusOr<v1::ExportModelResponse> Export(int64_t search_id,
-                                                 int64_t trial_id) {
+  absl::StatusOr<v1::ExportModelResponse> Export(
+      int64_t search_id, int64_t trial_id,
+      v1::ModelFormat format = v1::TORCHSCRIPT) {
     v1::ExportModelRequest request;
     request.set_search_id(search_id);
     request.set_trial_id(trial_id);
+    request.set_format(format);
     v1::ExportModelResponse reply;
     grpc::ClientContext context;
     context.set_deadline(Deadline());
@@ -421,6 +423,11 @@ TEST_F(SearchServiceTest, ExportModelRoundTripsTheStoredBytes) {
       NAS_ASSERT_OK_AND_ASSIGN(v1::ExportModelResponse got,
                                Export(search.id(), t.id()));
       EXPECT_EQ(got.torchscript(), ModelBytes(t.id()));
+      EXPECT_FALSE(got.has_int8_model());  // Only asked for TorchScript.
+      NAS_ASSERT_OK_AND_ASSIGN(v1::ExportModelResponse int8,
+                               Export(search.id(), t.id(), v1::INT8));
+      EXPECT_EQ(int8.int8_model().arena_bytes(), t.id());
+      EXPECT_TRUE(int8.torchscript().empty());
     } else if (t.state() == v1::TRIAL_FAILED) {
       EXPECT_THAT(Export(search.id(), t.id()),
                   StatusIs(absl::StatusCode::kFailedPrecondition,

@@ -58,14 +58,19 @@ TEST_F(WorkerFlowTest, LeaseHeartbeatReportIsCommitted) {
   pqxx::connection conn(uri_);
   pqxx::work txn(conn);
   pqxx::row row = txn.exec_params1(
-      "SELECT state, accuracy, reward, flash_bytes, length(model) FROM trials "
-      "WHERE id = $1",
+      "SELECT state, accuracy, reward, flash_bytes, length(model), int8_model "
+      "FROM trials WHERE id = $1",
       task.trial_id());
   EXPECT_EQ(row[0].as<int>(), v1::TRIAL_SUCCEEDED);
   EXPECT_DOUBLE_EQ(row[1].as<double>(), 0.875);
   EXPECT_DOUBLE_EQ(row[2].as<double>(), 0.875);  // reward: accuracy
   EXPECT_GT(row[3].as<int64_t>(), 0);            // analytic flash kept
   EXPECT_EQ(row[4].as<size_t>(), ModelBytes(task.trial_id()).size());
+  // The search quantises (the default): the int8 model is stored with it.
+  EXPECT_EQ(task.training().quantize(), "int8");
+  v1::QuantizedModel int8;
+  ASSERT_TRUE(int8.ParseFromString(pqxx::binarystring(row[5]).str()));
+  EXPECT_EQ(int8.arena_bytes(), task.trial_id());
 }
 
 TEST_F(WorkerFlowTest, ReportAnswersWithTheNextTasks) {

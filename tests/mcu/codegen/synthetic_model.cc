@@ -9,6 +9,7 @@
 #include "common/int8_plan.h"
 #include "common/status_macros.h"
 #include "mcu/model_tables.h"
+#include "mcu/quantizer/model_quantizer.h"
 
 namespace nas::testing {
 namespace {
@@ -76,22 +77,7 @@ void SetClamp(v1::LayerType activation, const Activation& out, v1::Int8Layer* la
 v1::Int8Layer MakeLayer(const Int8PlannedOp& op, const Int8Plan& plan, const Activation& in,
                         const Activation& out, Random& rng) {
   v1::Int8Layer layer;
-  layer.set_op(op.op);
-  for (int s : op.source_layers) layer.add_source_layers(s);
-  layer.set_in_c(op.in_c);
-  layer.set_in_h(op.in_h);
-  layer.set_in_w(op.in_w);
-  layer.set_out_c(op.out_c);
-  layer.set_out_h(op.out_h);
-  layer.set_out_w(op.out_w);
-  layer.set_kernel_h(op.kernel_h);
-  layer.set_kernel_w(op.kernel_w);
-  layer.set_stride_h(op.stride_h);
-  layer.set_stride_w(op.stride_w);
-  layer.set_pad_h(op.pad_h);
-  layer.set_pad_w(op.pad_w);
-  layer.set_in_offset(static_cast<int32_t>(plan.arena.offsets[op.input_buffer]));
-  layer.set_out_offset(static_cast<int32_t>(plan.arena.offsets[op.output_buffer]));
+  mcu::FillLayerGeometry(plan, op, &layer);
   layer.set_input_scale(in.scale);
   layer.set_input_zero_point(in.zero_point);
   layer.set_output_scale(out.scale);
