@@ -4,6 +4,8 @@
 // and the arena it declares are exactly what the cost model predicts.
 #include "mcu/codegen/c_library.h"
 
+#include <cstdio>
+#include <fstream>
 #include <map>
 #include <regex>
 #include <string>
@@ -11,6 +13,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/architecture.h"
 #include "common/cost_model.h"
@@ -175,6 +178,77 @@ TEST_P(CLibraryTest, CompilesForCortexM4WithConstantsInFlash) {
   EXPECT_GE(sections[".rodata"], plan_.ConstantBytes()) << size.output;
   EXPECT_EQ(sections[".bss"], plan_.arena.arena_bytes) << size.output;
   EXPECT_EQ(sections[".data"], 0) << size.output;
+}
+
+// text + data and bss of a linked Cortex-M4 image (newlib-nano,
+// --gc-sections), from arm-none-eabi-size's Berkeley output.
+struct ImageSize {
+  int64_t flash = -1;  // text + data
+  int64_t bss = -1;
+};
+ImageSize LinkCortexM4(const std::string& dir, const std::string& main_c,
+                       const std::string& sources, const std::string& elf) {
+  std::ofstream(dir + "/" + elf + ".c") << main_c;
+  const CommandResult link = RunCommand(absl::StrCat(
+      "cd '", dir, "' && arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -Os -std=c99 ",
+      "-ffunction-sections -fdata-sections --specs=nano.specs --specs=nosys.specs ",
+      "-Wl,--gc-sections -I. ", elf, ".c ", sources, " -o ", elf,
+      ".elf && arm-none-eabi-size ", elf, ".elf"));
+  EXPECT_EQ(link.exit_code, 0) << link.output;
+  ImageSize size;
+  const std::vector<std::string> lines = absl::StrSplit(link.output, '\n');
+  if (lines.size() < 2) return size;
+  const std::vector<std::string> words = absl::StrSplit(lines[1], absl::ByAnyChar(" \t"),
+                                                        absl::SkipEmpty());
+  int64_t text = 0, data = 0;
+  if (words.size() >= 3 && absl::SimpleAtoi(words[0], &text) &&
+      absl::SimpleAtoi(words[1], &data) && absl::SimpleAtoi(words[2], &size.bss)) {
+    size.flash = text + data;
+  }
+  return size;
+}
+
+// What a model adds to a real Cortex-M4 image -- the image of an
+// application that runs it minus the same application without it -- is the
+// cost model's flash (its constants plus kRuntimeFlashBytes) up to the few
+// bytes of tinynas_invoke and the tn_model descriptor, and the arena plus
+// the application's input buffer in SRAM.
+TEST_P(CLibraryTest, ALinkedCortexM4ImageHoldsTheCostModelsFlashAndArena) {
+  if (RunCommand("command -v arm-none-eabi-gcc").exit_code != 0) {
+    FAIL() << "arm-none-eabi-gcc not found: install it with scripts/install_deps.sh";
+  }
+  NAS_ASSERT_OK(mcu::WriteCLibrary(files_, lib_, /*force=*/false));
+  const ImageSize base = LinkCortexM4(lib_, R"c(#include <stdint.h>
+#include <string.h>
+volatile int8_t sink[16];
+int main(void) { int8_t in[16] = {0}; memcpy((void *)sink, in, 16); return sink[0]; }
+)c", "", "base");
+  const ImageSize with = LinkCortexM4(lib_, R"c(#include "model.h"
+volatile int8_t sink[TINYNAS_NUM_CLASSES];
+static int8_t in[TINYNAS_INPUT_SIZE];
+int main(void) {
+  int8_t out[TINYNAS_NUM_CLASSES];
+  int r = tinynas_invoke(in, out);
+  sink[0] = out[0];
+  return r;
+}
+)c", absl::StrJoin(CSources(files_, /*with_main=*/false), " "), "with");
+  ASSERT_GT(base.flash, 0);
+  ASSERT_GT(with.flash, 0);
+  v1::DeviceProfile device;
+  NAS_ASSERT_OK_AND_ASSIGN(CostReport cost, AnalyzeCost(arch_, input_, GetParam().classes, device));
+  const int64_t added = with.flash - base.flash;
+  std::printf("model adds %lld B of flash to the image; cost model %lld B\n",
+              static_cast<long long>(added), static_cast<long long>(cost.flash_bytes));
+  EXPECT_GE(added, cost.flash_bytes - 64);
+  EXPECT_LE(added, cost.flash_bytes + 128);
+  // SRAM: the arena, plus the applications' own buffers (the input and a
+  // sink of num_classes bytes against the base's 16-byte sink), up to the
+  // linker's alignment padding.
+  const int64_t expected_bss =
+      cost.arena_bytes + NumElements(input_) + GetParam().classes - 16;
+  EXPECT_GE(with.bss - base.bss, expected_bss);
+  EXPECT_LE(with.bss - base.bss, expected_bss + 16);
 }
 
 // Reads every `static const TYPE NAME[LENGTH]` of model.c: their bytes are
