@@ -9,6 +9,11 @@
 // alternating one call each on the same real input, `--runs` times after a
 // warm-up. Prints per network the median microseconds per inference of both
 // and the ratio float / int8 (> 1: the int8 runtime is faster).
+//
+// --mode=cost: what int8 adds to a trial instead. Each network is trained
+// with quantize none and with int8; the seconds from the end of training to
+// the end of the trial are compared (the difference is the conversion and
+// the int8 evaluation of the validation split), against the training time.
 
 #include <algorithm>
 #include <chrono>
@@ -33,6 +38,9 @@
 ABSL_FLAG(int, runs, 500, "Timed inferences per network and runtime");
 ABSL_FLAG(int, train_subset, 4000, "Training samples of each trial");
 ABSL_FLAG(int, epochs, 2, "Training epochs of each trial");
+ABSL_FLAG(std::string, mode, "speed",
+          "speed: the runtimes at batch 1; cost: what int8 adds to a trial "
+          "(each network trained with quantize int8 and with none)");
 
 namespace nas::worker {
 namespace {
@@ -147,6 +155,44 @@ void BenchOne(const BenchNet& net) {
   std::fflush(stdout);
 }
 
+// Seconds from the end of training to the end of the trial (float
+// evaluation, latency, export, and with int8 the conversion and its
+// evaluation), and the training seconds.
+struct TrialTimes {
+  double train = 0;
+  double after_training = 0;
+};
+
+TrialTimes TimeTrial(v1::TrialTask task, const Dataset& data, const std::string& quantize) {
+  task.mutable_training()->set_quantize(quantize);
+  std::chrono::steady_clock::time_point evaluating;
+  TrainOptions options;
+  options.on_progress = [&](const TrainProgress& p) {
+    if (p.evaluating) evaluating = std::chrono::steady_clock::now();
+  };
+  absl::StatusOr<TrialOutcome> outcome = RunTrial(task, data, options);
+  CHECK(outcome.ok()) << outcome.status();
+  CHECK(outcome->succeeded()) << outcome->failure_reason;
+  return {outcome->metrics.train_seconds(),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - evaluating).count()};
+}
+
+// What int8 adds to a trial: the time after training with quantize int8
+// minus the same without, against the training time (one warm-up trial
+// first: the first trial of a process pays oneDNN's primitive creation).
+void CostOne(const BenchNet& net) {
+  const v1::TrialTask task = Task(net);
+  absl::StatusOr<Dataset> data = LoadDataset(task.dataset());
+  CHECK(data.ok()) << data.status();
+  TimeTrial(task, *data, "none");
+  const TrialTimes none = TimeTrial(task, *data, "none");
+  const TrialTimes int8 = TimeTrial(task, *data, "int8");
+  const double cost = int8.after_training - none.after_training;
+  std::printf("%-14s %-13s %9.2f %12.2f %12.2f %9.2f %7.2f\n", net.dataset, net.name,
+              int8.train, none.after_training, int8.after_training, cost, cost / int8.train);
+  std::fflush(stdout);
+}
+
 }  // namespace
 }  // namespace nas::worker
 
@@ -154,6 +200,13 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   LOG(INFO) << nas::worker::PrepareTrainingProcess();
   nas::worker::SetTorchThreads(1);
+  if (absl::GetFlag(FLAGS_mode) == "cost") {
+    std::printf("%-14s %-13s %9s %12s %12s %9s %7s\n", "dataset", "network", "train s",
+                "after, none", "after, int8", "int8 s", "/train");
+    for (const auto& net : nas::worker::kNets) nas::worker::CostOne(net);
+    return 0;
+  }
+  CHECK(absl::GetFlag(FLAGS_mode) == "speed") << "--mode: speed or cost";
   std::printf("%-14s %-13s %9s %10s %10s %7s %8s %8s %7s\n", "dataset", "network", "MACs",
               "float us", "int8 us", "ratio", "float %", "int8 %", "drop");
   for (const auto& net : nas::worker::kNets) nas::worker::BenchOne(net);

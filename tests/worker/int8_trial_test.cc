@@ -221,55 +221,5 @@ TEST(Int8TrialTest, RejectsABadInt8Recipe) {
                              HasSubstr("training.calibration: unknown 'entropy'"))));
 }
 
-
-// The int8 conversion's cost on the demo's networks (examples/*.yaml):
-// seconds after training with quantize int8 and with none, against the
-// training time. Run by hand (--gtest_also_run_disabled_tests); prints only.
-void PrintInt8Cost(v1::TrialTask task, const std::string& name) {
-  double after_training[2] = {0, 0};
-  double train_seconds = 0;
-  for (int none = 0; none < 2; ++none) {
-    task.mutable_training()->set_quantize(none ? "none" : "int8");
-    std::chrono::steady_clock::time_point evaluating;
-    TrainOptions options;
-    options.on_progress = [&](const TrainProgress& p) {
-      if (p.evaluating) evaluating = std::chrono::steady_clock::now();
-    };
-    const TrialOutcome outcome = RunAndPrint(task, name, options);
-    after_training[none] =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - evaluating).count();
-    if (!none) train_seconds = outcome.metrics.train_seconds();
-  }
-  const double int8 = after_training[0] - after_training[1];
-  std::cout << name << ": training " << train_seconds << " s; after training " << after_training[0]
-            << " s with int8, " << after_training[1] << " s without: int8 costs " << int8
-            << " s = " << 100 * int8 / train_seconds << "% of training\n";
-}
-
-TEST(Int8TrialTest, DISABLED_DemoSizedCost) {
-  v1::DatasetSpec fashion = testing::FashionMnistSpec();
-  fashion.set_train_subset(15000);
-  fashion.set_validation_subset(3000);
-  v1::TrialTask task = MakeTask(
-      fashion,
-      "CONV2D(16,k3,p1) BATCHNORM RELU MAXPOOL2D(k2) CONV2D(32,k3,p1) BATCHNORM RELU "
-      "MAXPOOL2D(k2) CONV2D(32,k3,p1) BATCHNORM RELU LINEAR(64) RELU LINEAR(10)",
-      3);
-  task.mutable_training()->set_batch_size(64);
-  task.mutable_training()->set_learning_rate(0.002);
-  task.mutable_training()->set_latency_runs(20);
-  PrintInt8Cost(task, "fashion-mnist demo (1.6 M MACs)");
-  v1::DatasetSpec ecg = testing::Ecg5000Spec();
-  ecg.set_validation_fraction(0.2);
-  ecg.set_evaluate_test(true);
-  task = MakeTask(ecg,
-                  "CONV1D(16,k5,p2) BATCHNORM RELU MAXPOOL1D(k2) CONV1D(16,k7,p3) "
-                  "BATCHNORM RELU MAXPOOL1D(k2) LINEAR(32) RELU LINEAR(5)",
-                  15);
-  task.mutable_training()->set_learning_rate(0.002);
-  task.mutable_training()->set_latency_runs(20);
-  PrintInt8Cost(task, "ecg5000 demo");
-}
-
 }  // namespace
 }  // namespace nas::worker
