@@ -111,7 +111,7 @@ absl::StatusOr<CostReport> AnalyzeCost(const v1::Architecture& arch,
                                        const v1::DeviceProfile& device) {
   NAS_ASSIGN_OR_RETURN(std::vector<LayerShape> shapes,
                        InferShapes(arch, input, num_classes));
-  NAS_ASSIGN_OR_RETURN(Int8Plan plan, PlanInt8(arch, input, num_classes));
+  const Int8Plan plan = PlanInt8(shapes, input, num_classes);
   CostReport report{{}, 0, 0, 0, 0, 0, 0.0};
   for (const LayerShape& shape : shapes) {
     LayerCost cost = CostOf(shape);

@@ -216,6 +216,11 @@ absl::StatusOr<Int8Plan> PlanInt8(const v1::Architecture& arch,
   // canonical form (pooling stride 0 -> kernel, POINTWISE kernel 1, ...).
   NAS_ASSIGN_OR_RETURN(std::vector<LayerShape> shapes,
                        InferShapes(arch, input, num_classes));
+  return PlanInt8(shapes, input, num_classes);
+}
+
+Int8Plan PlanInt8(const std::vector<LayerShape>& shapes,
+                  const v1::TensorShape& input, int num_classes) {
   Int8Plan plan;
   plan.ops = LowerLayers(shapes);
   plan.input_bytes = NumElements(input);

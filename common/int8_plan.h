@@ -91,6 +91,10 @@ struct Int8Plan {
 absl::StatusOr<Int8Plan> PlanInt8(const v1::Architecture& arch,
                                   const v1::TensorShape& input,
                                   int num_classes);
+// The same from the layers InferShapes(arch, input, num_classes) returned
+// (for a caller that has them already, as the cost model does).
+Int8Plan PlanInt8(const std::vector<LayerShape>& shapes,
+                  const v1::TensorShape& input, int num_classes);
 
 }  // namespace nas
 
