@@ -29,13 +29,15 @@ struct TensorStats {
 };
 
 void ForEachBatch(const FoldedNetwork& net, const SampleSet& set,
+                  const InputNormalization& normalization,
                   const std::vector<int64_t>& indices, const torch::Device& device,
                   const FoldedNetwork::Observer& observe) {
   torch::NoGradGuard no_grad;
   const auto total = static_cast<int64_t>(indices.size());
   for (int64_t begin = 0; begin < total; begin += kCalibrationBatch) {
     const int64_t n = std::min(kCalibrationBatch, total - begin);
-    const Batch batch = MakeBatch(set, indices.data() + begin, n, device, false);
+    const Batch batch =
+        MakeBatch(set, normalization, indices.data() + begin, n, device, false);
     net.Forward(batch.inputs, nullptr, observe);
   }
 }
@@ -111,6 +113,7 @@ std::vector<int64_t> CalibrationIndices(const std::vector<int64_t>& train, int c
 }
 
 absl::StatusOr<CalibratedRanges> Calibrate(const FoldedNetwork& net, const SampleSet& set,
+                                           const InputNormalization& normalization,
                                            const std::vector<int64_t>& indices,
                                            const CalibrationSettings& settings,
                                            const torch::Device& device) {
@@ -120,17 +123,19 @@ absl::StatusOr<CalibratedRanges> Calibrate(const FoldedNetwork& net, const Sampl
   // stats[0] is the network input, stats[1 + i] op i's output.
   std::vector<TensorStats> stats(net.plan().ops.size() + 1);
   const bool percentile = settings.percentile;
-  ForEachBatch(net, set, indices, device, [&](int op, const torch::Tensor& v) {
-    CountPass(v, percentile, &stats[op + 1]);
-  });
+  ForEachBatch(net, set, normalization, indices, device,
+               [&](int op, const torch::Tensor& v) {
+                 CountPass(v, percentile, &stats[op + 1]);
+               });
   if (percentile) {
     for (TensorStats& s : stats) {
       s.keep_top = KeepCount(s.positives, settings.percentile_value);
       s.keep_bottom = KeepCount(s.negatives, settings.percentile_value);
     }
-    ForEachBatch(net, set, indices, device, [&](int op, const torch::Tensor& v) {
-      PercentilePass(v, &stats[op + 1]);
-    });
+    ForEachBatch(net, set, normalization, indices, device,
+                 [&](int op, const torch::Tensor& v) {
+                   PercentilePass(v, &stats[op + 1]);
+                 });
   }
   CalibratedRanges ranges;
   ranges.input = ToRange(stats[0], percentile);

@@ -40,14 +40,16 @@ struct CalibratedRanges {
   std::vector<mcu::FloatRange> outputs;  // One per op.
 };
 
-// Runs `net` in float (no fake quantisation) on samples `indices` of `set`
-// on `device`, in batches, and records per tensor (the network input and
+// Runs `net` in float (no fake quantisation) on samples `indices` of `set`,
+// normalised with the trial's `normalization`, on `device`, in batches, and
+// records per tensor (the network input and
 // every op's output) its min and max, or with `percentile` p: max = the p-th
 // percentile of the tensor's values above 0 and min = minus the p-th
 // percentile of the magnitudes of its values below 0 (0 when there are
 // none). Exact (two passes for percentiles, keeping only the values beyond
 // them). Internal on a LibTorch failure.
 absl::StatusOr<CalibratedRanges> Calibrate(const FoldedNetwork& net, const SampleSet& set,
+                                           const InputNormalization& normalization,
                                            const std::vector<int64_t>& indices,
                                            const CalibrationSettings& settings,
                                            const torch::Device& device);

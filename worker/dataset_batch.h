@@ -21,14 +21,17 @@ struct Batch {
 };
 
 // Gathers samples indices[0 .. n) of `set` as they are stored (bytes for
-// images, float32 for time series), copies them to `device`, and converts
-// images to float there: x * (1 / 255.f), the values SampleInputs::CopySample
-// gives. So the only full-size float copy of an image is the batch on the
-// device, and an 8-bit batch crosses to a GPU at a quarter of the size.
-// `channels_last` lays a 4-D batch out NHWC (the caller sets it for CPU
-// networks that gain from it). Stateless and thread-safe; `set` is read only.
-Batch MakeBatch(const SampleSet& set, const int64_t* indices, int64_t n,
-                const torch::Device& device, bool channels_last);
+// 8-bit samples, float32 otherwise), copies them to `device`, converts them
+// to float there and normalises them with the trial's `normalization`
+// ((x - mean[c]) * (1 / std[c]) per channel): the values
+// SampleSet::CopySample gives. So the only full-size float copy of an image
+// is the batch on the device, and an 8-bit batch crosses to a GPU at a
+// quarter of the size. `channels_last` lays a 4-D batch out NHWC (the caller
+// sets it for CPU networks that gain from it). Stateless and thread-safe;
+// `set` and `normalization` are read only.
+Batch MakeBatch(const SampleSet& set, const InputNormalization& normalization,
+                const int64_t* indices, int64_t n, const torch::Device& device,
+                bool channels_last);
 
 }  // namespace nas::worker
 

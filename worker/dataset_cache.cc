@@ -4,7 +4,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "common/logging.h"
 
 namespace nas::worker {
 
@@ -16,7 +15,15 @@ std::string DatasetCache::Key(const v1::DatasetSpec& spec) {
     absl::StrAppend(&key, "\n", spec.test_path(), "\n", spec.test_labels_path());
   }
   absl::StrAppend(&key, "\nshape ", absl::StrJoin(spec.input_shape().dims(), ","),
-                  "\nclasses ", spec.num_classes());
+                  "\nclasses ", spec.num_classes(), "\nlayout ",
+                  static_cast<int>(spec.layout()), "\nlength ", spec.length(),
+                  "\npad ", static_cast<int>(spec.pad()), "\nlabel ",
+                  spec.label_column());
+  // The class names fix the label mapping; one name a line, length first
+  // so that no name can pass for another.
+  for (const std::string& name : spec.summary().class_names()) {
+    absl::StrAppend(&key, "\nclass ", name.size(), ":", name);
+  }
   return key;
 }
 
@@ -43,9 +50,6 @@ absl::StatusOr<std::shared_ptr<const Dataset>> DatasetCache::Get(
     absl::MutexLock lock(&mu_);
     ++loads_;
     if (!result.ok()) entries_.erase(key);
-  }
-  if (result.ok()) {
-    LOG(INFO) << "loaded data set " << (*result)->description;
   }
   promise.set_value(result);
   return result;

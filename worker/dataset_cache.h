@@ -38,9 +38,10 @@ class DatasetCache {
   int loads() const;
 
   // The cache key: format, the paths of the files LoadDataset reads (test
-  // files only with evaluate_test), and the input shape and class count the
-  // spec states (they shape what LoadDataset checks and returns). Split and
-  // subset fields are per trial and not part of it.
+  // files only with evaluate_test), how they are read (layout, length, pad,
+  // label column), and the input shape, class count and summary class names
+  // the spec states (they shape what LoadDataset checks and returns). Split,
+  // fold, subset and normalisation fields are per trial and not part of it.
   static std::string Key(const v1::DatasetSpec& spec);
 
  private:

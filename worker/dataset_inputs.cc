@@ -15,11 +15,10 @@ int64_t SampleInputs::bytes() const {
   return static_cast<int64_t>(pixels.size() + values.size() * sizeof(float));
 }
 
-void SampleInputs::CopySample(int64_t index, float* out) const {
+void SampleInputs::CopyRaw(int64_t index, float* out) const {
   const int64_t offset = index * sample_size;
   if (!pixels.empty()) {
-    const uint8_t* in = pixels.data() + offset;
-    for (int64_t i = 0; i < sample_size; ++i) out[i] = in[i] * (1.0f / 255.0f);
+    std::copy_n(pixels.data() + offset, sample_size, out);
   } else {
     std::copy_n(values.data() + offset, sample_size, out);
   }

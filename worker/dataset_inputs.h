@@ -12,26 +12,27 @@
 
 namespace nas::worker {
 
-// The inputs of one data file as a worker keeps them: 8-bit images as their
-// bytes, time series as float32. Normalisation happens when a batch is built
-// (dataset_batch.h), never in storage.
+// The inputs of one data file as a worker keeps them: 8-bit samples (IDX,
+// uint8 NumPy) as their bytes, everything else as float32, always raw.
+// Normalisation happens per trial when a batch is built (dataset_batch.h,
+// normalization.h), never in storage.
 //
 // Immutable once loaded, so one SampleInputs is shared without locking by
 // every Dataset, trial and slot that reads the file.
 struct SampleInputs {
   std::vector<int64_t> shape;   // Per sample: {C, H, W} or {C, L}.
   int64_t sample_size = 0;      // Product of `shape`.
-  std::vector<uint8_t> pixels;  // IDX: count() * sample_size bytes; else empty.
-  std::vector<float> values;    // UCR: count() * sample_size floats; else empty.
+  std::vector<uint8_t> pixels;  // 8-bit: count() * sample_size bytes; else empty.
+  std::vector<float> values;    // Else count() * sample_size floats; else empty.
 
   int64_t count() const;
   // Bytes of sample storage (pixels or values).
   int64_t bytes() const;
 
-  // Writes sample `index` to out[0 .. sample_size): pixels scaled to [0, 1]
-  // (x * (1 / 255.f)), time-series values unchanged (UCR series are
-  // z-normalised). This is also the input convention of the exported model.
-  void CopySample(int64_t index, float* out) const;
+  // Writes sample `index` to out[0 .. sample_size) as stored, in float
+  // (pixels 0..255, values unchanged): the raw values a trial's
+  // InputNormalization (normalization.h) turns into the network's input.
+  void CopyRaw(int64_t index, float* out) const;
 };
 
 // Keeps the inputs of each data file once per worker process. LoadDataset
@@ -47,7 +48,7 @@ class InputsCache {
   InputsCache(const InputsCache&) = delete;
   InputsCache& operator=(const InputsCache&) = delete;
 
-  // The inputs stored under `key` (format and path of the file), or null.
+  // The inputs stored under `key` (the file and how it is read), or null.
   std::shared_ptr<const SampleInputs> Find(const std::string& key) const;
 
   // Stores `inputs` under `key` and returns them; when a concurrent load

@@ -22,8 +22,10 @@ constexpr int kTestVectors = 32;
 constexpr double kDropNotePoints = 2.0;
 constexpr int kDefaultLatencyRuns = 20;
 
-// Class names of the built-in data sets, in label order (their files carry
-// only numbers): Fashion-MNIST's README and the UCR archive's ECG5000 page.
+// Class names: a built-in data set's in label order (their files carry only
+// numbers: Fashion-MNIST's README and the UCR archive's ECG5000 page), else
+// the data set summary's (the label texts the controller read at submit);
+// none when they do not name exactly `classes` classes.
 std::vector<std::string> ClassNames(const v1::DatasetSpec& spec, int classes) {
   std::vector<std::string> names;
   if (spec.name() == "fashion-mnist") {
@@ -31,6 +33,9 @@ std::vector<std::string> ClassNames(const v1::DatasetSpec& spec, int classes) {
              "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
   } else if (spec.name() == "ecg5000") {
     names = {"Normal", "R-on-T PVC", "PVC", "SP or EB", "UB"};
+  } else {
+    names.assign(spec.summary().class_names().begin(),
+                 spec.summary().class_names().end());
   }
   if (static_cast<int>(names.size()) != classes) names.clear();
   return names;
@@ -99,7 +104,7 @@ absl::StatusOr<std::unique_ptr<Int8Converter>> Int8Converter::Create(
   std::unique_ptr<Int8Converter> converter(new Int8Converter(context, std::move(net)));
   converter->calibration_ = CalibrationSettings::FromRecipe(task.training());
   converter->calibration_indices_ = CalibrationIndices(
-      context.split->train, converter->calibration_.samples, task.trial_seed());
+      context.split->train, converter->calibration_.samples, context.seed);
   return converter;
 }
 
@@ -110,13 +115,15 @@ absl::Status Int8Converter::FineTune(TrainProgress* progress, TrialOutcome* outc
   run.set = context_.data->train.get();
   run.train = &context_.split->train;
   run.calibration = &calibration_indices_;
+  run.normalization = context_.normalization;
   run.calibration_settings = calibration_;
   run.recipe = task.training();
   run.device = context_.device;
-  run.seed = task.trial_seed();
+  run.seed = context_.seed;
   run.stop = context_.options->stop;
   run.on_progress = context_.options->on_progress;
   run.progress = *progress;
+  run.epochs_before = context_.epochs_before;
   run.seconds_before = progress->train_seconds;
   NAS_ASSIGN_OR_RETURN(QatOutcome qat, FineTuneQuantized(run, &net_));
   *progress = qat.progress;
@@ -131,8 +138,8 @@ absl::Status Int8Converter::FineTune(TrainProgress* progress, TrialOutcome* outc
 absl::Status Int8Converter::Convert(TrialOutcome* outcome) {
   const SampleSet& set = *context_.data->train;
   NAS_ASSIGN_OR_RETURN(CalibratedRanges ranges,
-                       Calibrate(net_, set, calibration_indices_, calibration_,
-                                 context_.device));
+                       Calibrate(net_, set, *context_.normalization,
+                                 calibration_indices_, calibration_, context_.device));
   mcu::QuantizerInput input{net_.FloatParams(), ranges.input, ranges.outputs};
   NAS_ASSIGN_OR_RETURN(mcu::QuantizerOutput quantized,
                        mcu::QuantizeModel(net_.plan(), InputShape(set), input));
@@ -162,6 +169,8 @@ absl::Status Int8Converter::Measure(v1::QuantizedModel* model, v1::Metrics* metr
   NAS_ASSIGN_OR_RETURN(ConfusionMatrix matrix, evaluator.Evaluate(validation, threads));
   metrics->set_accuracy_int8(matrix.Accuracy());
   metrics->set_macro_f1_int8(matrix.MacroF1());
+  metrics->set_int8(true);
+  if (context_.validation_only) return absl::OkStatus();
   if (task.dataset().evaluate_test() && context_.data->test != nullptr) {
     const SampleSet* test = context_.data->test.get();
     NAS_ASSIGN_OR_RETURN(Int8Evaluator on_test, Int8Evaluator::Create(*model, test));
@@ -177,7 +186,6 @@ absl::Status Int8Converter::Measure(v1::QuantizedModel* model, v1::Metrics* metr
   const size_t vectors = std::min<size_t>(kTestVectors, validation.size());
   NAS_RETURN_IF_ERROR(evaluator.AddTestVectors(
       std::vector<int64_t>(validation.begin(), validation.begin() + vectors), model));
-  metrics->set_int8(true);
   return absl::OkStatus();
 }
 
@@ -187,13 +195,8 @@ void Int8Converter::FillMetadata(v1::QuantizedModel* model) const {
   model->set_calibration_samples(static_cast<int32_t>(calibration_indices_.size()));
   model->set_calibration(calibration_.Description());
   model->set_qat_epochs(task.training().qat_epochs());
-  if (!set.inputs->pixels.empty()) {
-    // Images reach the network as raw / 255 (dataset_batch.cc).
-    for (int64_t c = 0; c < set.shape()[0]; ++c) {
-      model->add_input_mean(0.0f);
-      model->add_input_std(255.0f);
-    }
-  }
+  // What the trial did to the raw samples (the evaluator reads it back).
+  context_.normalization->ToModel(model);
   for (std::string& name : ClassNames(task.dataset(), set.num_classes)) {
     model->add_labels(std::move(name));
   }

@@ -40,6 +40,15 @@ class Int8Converter {
     const DataSplit* split = nullptr;
     const TrainOptions* options = nullptr;
     torch::Device device = torch::kCPU;
+    // The fold being trained (the trial when it has one split): its input
+    // normalisation (stored in the int8 model), its seed (calibration
+    // sample and QAT batch order) and the epochs reported before its QAT.
+    const InputNormalization* normalization = nullptr;
+    uint64_t seed = 0;
+    int epochs_before = 0;
+    // Only the validation figures (the folds after the first): no test
+    // split, latency or test vectors.
+    bool validation_only = false;
   };
 
   // Plans and folds `model` (trained, as built for the task; not modified).
@@ -54,11 +63,13 @@ class Int8Converter {
   // QAT's weights dropped.
   absl::Status FineTune(TrainProgress* progress, TrialOutcome* outcome);
 
-  // Calibrates, quantises and measures: fills outcome->int8_model and the
-  // int8 metrics (accuracy_int8, macro_f1_int8, the test figures when the
-  // data set evaluates the test split, latency_ms_int8_cpu, int8 = true),
-  // and adds the quantiser's notes and a note on a large int8 drop (call
-  // after the float accuracy is measured).
+  // Calibrates, quantises and measures: fills outcome->int8_model (with the
+  // input normalisation, and the class names of a built-in data set, else of
+  // the data set's summary) and the int8 metrics (accuracy_int8,
+  // macro_f1_int8, the test figures when the data set evaluates the test
+  // split, latency_ms_int8_cpu, int8 = true), and adds the quantiser's notes
+  // and a note on a large int8 drop (call after the float accuracy is
+  // measured).
   absl::Status Convert(TrialOutcome* outcome);
 
  private:

@@ -28,20 +28,31 @@ absl::StatusOr<Int8Evaluator> Int8Evaluator::Create(const v1::QuantizedModel& mo
         absl::StrCat("int8 model takes ", interpreter.input_bytes(),
                      " input values, the data set's samples have ", set->sample_size()));
   }
+  InputNormalization normalization = InputNormalization::FromModel(model);
+  if (normalization.mean.size() != normalization.std.size() ||
+      (!normalization.identity() &&
+       static_cast<int64_t>(normalization.mean.size()) != set->channels())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "int8 model has ", normalization.mean.size(), " input means and ",
+        normalization.std.size(), " input stds, the data set's samples have ",
+        set->channels(), " channels"));
+  }
   return Int8Evaluator(std::move(interpreter), model.input_scale(),
-                       model.input_zero_point(), set);
+                       model.input_zero_point(), std::move(normalization), set);
 }
 
 Int8Evaluator::Int8Evaluator(mcu::Int8Interpreter interpreter, double scale,
-                             int32_t zero_point, const SampleSet* set)
+                             int32_t zero_point, InputNormalization normalization,
+                             const SampleSet* set)
     : interpreter_(std::move(interpreter)),
       input_scale_(scale),
       input_zero_point_(zero_point),
+      normalization_(std::move(normalization)),
       set_(set),
       sample_(set->sample_size()) {}
 
 void Int8Evaluator::QuantizeSample(int64_t index, std::vector<int8_t>* out) {
-  set_->CopySample(index, sample_.data());
+  set_->CopySample(index, normalization_, sample_.data());
   out->resize(sample_.size());
   const mcu::ActivationParams params{input_scale_, input_zero_point_};
   for (size_t i = 0; i < sample_.size(); ++i) {

@@ -19,13 +19,16 @@ namespace nas::worker {
 // (one arena); `set` is borrowed and must outlive it.
 class Int8Evaluator {
  public:
-  // InvalidArgument when the model is malformed (BuildTables) or its input
-  // size is not the data set's sample size.
+  // InvalidArgument when the model is malformed (BuildTables), its input
+  // size is not the data set's sample size, or its input_mean / input_std
+  // do not give one value per channel of the samples.
   static absl::StatusOr<Int8Evaluator> Create(const v1::QuantizedModel& model,
                                               const SampleSet* set);
 
-  // The sample as the model takes it: the float input of the network
-  // (SampleSet::CopySample), q = clamp(round(x / s) + zp, -128, 127).
+  // The sample as the model takes it: the raw sample normalised as the
+  // model's input_mean / input_std say (SampleSet::CopySample; the trial's
+  // InputNormalization, which the converter stores there), then
+  // q = clamp(round(x / s) + zp, -128, 127).
   void QuantizeSample(int64_t index, std::vector<int8_t>* out);
   // The int8 outputs (logits) for one quantised input.
   absl::Status Run(const std::vector<int8_t>& input, std::vector<int8_t>* output);
@@ -44,7 +47,7 @@ class Int8Evaluator {
 
  private:
   Int8Evaluator(mcu::Int8Interpreter interpreter, double scale, int32_t zero_point,
-                const SampleSet* set);
+                InputNormalization normalization, const SampleSet* set);
   // Predictions for indices[begin, end) into predicted[begin, end).
   absl::Status Predict(const std::vector<int64_t>& indices, size_t begin, size_t end,
                        std::vector<int>* predicted);
@@ -52,6 +55,7 @@ class Int8Evaluator {
   mcu::Int8Interpreter interpreter_;
   double input_scale_;
   int32_t input_zero_point_;
+  InputNormalization normalization_;
   const SampleSet* set_;
   std::vector<float> sample_;  // Scratch: one float sample.
 };

@@ -23,7 +23,7 @@ using SteadyClock = std::chrono::steady_clock;
 absl::StatusOr<FoldedNetwork::FakeQuant> CalibrateFakeQuant(const QatRun& run,
                                                             const FoldedNetwork& net) {
   NAS_ASSIGN_OR_RETURN(CalibratedRanges ranges,
-                       Calibrate(net, *run.set, *run.calibration,
+                       Calibrate(net, *run.set, *run.normalization, *run.calibration,
                                  run.calibration_settings, run.device));
   return mcu::ChoosePlanActivations(net.plan(), ranges.input, ranges.outputs);
 }
@@ -39,7 +39,8 @@ struct QatState {
 };
 
 double Step(QatState* s, const int64_t* indices, int64_t n) {
-  const Batch batch = MakeBatch(*s->run->set, indices, n, s->run->device, false);
+  const Batch batch = MakeBatch(*s->run->set, *s->run->normalization, indices, n,
+                                s->run->device, false);
   s->optimizer->zero_grad();
   const torch::Tensor logits = s->net->Forward(batch.inputs, &s->fake_quant);
   torch::Tensor loss = torch::nn::functional::cross_entropy(
@@ -70,7 +71,7 @@ bool Epoch(QatState* s, int qat_epoch, std::vector<int64_t>* order,
   const auto total = static_cast<int64_t>(order->size());
   const int64_t batch_size = std::max<int64_t>(1, run.recipe.batch_size());
   const int64_t batches = (total + batch_size - 1) / batch_size;
-  const int epoch = run.progress.epochs - run.recipe.qat_epochs() + qat_epoch;
+  const int epoch = run.epochs_before + qat_epoch;
   double loss_sum = 0;
   for (int64_t begin = 0, step = 0; begin < total; begin += batch_size, ++step) {
     if (run.stop != nullptr && run.stop->load(std::memory_order_relaxed)) {

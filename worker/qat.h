@@ -25,6 +25,7 @@ struct QatRun {
   const SampleSet* set = nullptr;
   const std::vector<int64_t>* train = nullptr;        // Training indices.
   const std::vector<int64_t>* calibration = nullptr;  // Calibration indices.
+  const InputNormalization* normalization = nullptr;  // The trial's (fold's).
   CalibrationSettings calibration_settings;
   v1::TrainingRecipe recipe;  // Optimizer, learning rate, batch size, qat_epochs.
   torch::Device device = torch::kCPU;
@@ -34,6 +35,7 @@ struct QatRun {
   // float training's).
   std::function<void(const TrainProgress&)> on_progress;
   TrainProgress progress;
+  int epochs_before = 0;  // Epochs reported before QAT's first (numbered after them).
   double seconds_before = 0;  // Training time before QAT (progress clock).
 };
 

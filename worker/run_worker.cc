@@ -177,6 +177,31 @@ absl::Status RunLoops(const std::vector<std::unique_ptr<WorkerLoop>>& loops) {
   return absl::OkStatus();
 }
 
+// The outcome of a trial whose data set did not load: FAILED with the
+// reason, and flagged as a data error when the data itself is at fault
+// (missing, unreadable, malformed or unlike the spec), so that the
+// controller fails the search once instead of trial by trial. Other errors
+// (out of memory, internal) stay plain errors of this trial.
+absl::StatusOr<TrialOutcome> DataFailure(const v1::TrialTask& task,
+                                         const absl::Status& status) {
+  const absl::StatusCode code = status.code();
+  if (code != absl::StatusCode::kNotFound && code != absl::StatusCode::kInvalidArgument &&
+      code != absl::StatusCode::kDataLoss && code != absl::StatusCode::kPermissionDenied &&
+      code != absl::StatusCode::kFailedPrecondition &&
+      code != absl::StatusCode::kOutOfRange) {
+    return status;
+  }
+  LOG(ERROR) << "trial " << task.trial_id() << ": data set "
+             << (task.dataset().name().empty() ? task.dataset().train_path()
+                                                : task.dataset().name())
+             << " did not load: " << status;
+  TrialOutcome outcome;
+  outcome.kind = TrialOutcome::Kind::kFailed;
+  outcome.failure_reason = absl::StrCat("data set: ", status.message());
+  outcome.data_error = true;
+  return outcome;
+}
+
 // Slots and threads: given ones as they are; left 0, on the CPU one slot
 // per usable core with one thread each (the faster setting for a search:
 // bench/README.md, "Threads and slots"), on a GPU one slot.
@@ -206,8 +231,8 @@ TrialRunner MakeTrialRunner(DatasetCache* cache, ComputeDevice device, int threa
   return [cache, device, threads, host](
              const v1::TrialTask& task,
              const TrialControl& control) -> absl::StatusOr<TrialOutcome> {
-    NAS_ASSIGN_OR_RETURN(std::shared_ptr<const Dataset> data,
-                         cache->Get(task.dataset()));
+    absl::StatusOr<std::shared_ptr<const Dataset>> data = cache->Get(task.dataset());
+    if (!data.ok()) return DataFailure(task, data.status());
     // This slot thread's intra-op threads for this trial: its share of
     // the host's cores.
     if (host != nullptr) SetTorchThreads(host->ThreadsPerSlot(threads));
@@ -215,7 +240,7 @@ TrialRunner MakeTrialRunner(DatasetCache* cache, ComputeDevice device, int threa
     options.device = device;
     options.on_progress = control.on_progress;
     options.stop = control.stop;
-    return RunTrial(task, *data, options);
+    return RunTrial(task, **data, options);
   };
 }
 

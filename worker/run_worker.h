@@ -46,8 +46,9 @@ struct WorkerConfig {
   std::string host_threads_folder = HostThreads::kDefaultFolder;
 };
 
-// The real trial runner: the data set from `cache` (loaded once per process),
-// then RunTrial on `device`, with `threads` intra-op threads or, given
+// The real trial runner: the data set from `cache` (loaded once per process;
+// when it cannot be loaded for a reason of the data itself, a FAILED outcome
+// with data_error and the loader's message), then RunTrial on `device`, with `threads` intra-op threads or, given
 // `host`, the slot's share of the host's cores (HostThreads). `cache` and
 // `host` (may be null) must outlive the runner.
 TrialRunner MakeTrialRunner(DatasetCache* cache, ComputeDevice device, int threads = 1,

@@ -17,8 +17,9 @@ namespace nas::worker {
 // buffers are copied (to CPU) as "l<i>_<name>", and `forward` is compiled
 // from BuiltModel::script. The module is in evaluation mode (batch-norm uses
 // running statistics, dropout is the identity) and ends with softmax when the
-// architecture does. Its input is a float tensor {B, input_shape...} scaled as
-// SampleSet::CopySample does (pixels / 255). A second method,
+// architecture does. Its input is a float tensor {B, input_shape...}
+// normalised as the trial's InputNormalization says (SampleSet::CopySample;
+// the int8 model records it as input_mean / input_std). A second method,
 // `input_shape()`, returns the expected per-sample shape.
 //
 // Internal errors from LibTorch come back as kInternal.

@@ -83,21 +83,41 @@ struct TrialOutcome {
   // kSucceeded with recipe quantize "int8" (or empty): the quantised model,
   // measured with the mcu/ runtime (metrics.int8 and the *_int8 figures).
   v1::QuantizedModel int8_model;
+  // kFailed because the data set could not be loaded (a file unreadable,
+  // a label the summary does not list, a shape unlike the spec's): every
+  // trial on it would fail alike (TrialResult.data_error).
+  bool data_error = false;
 
   bool succeeded() const { return kind == Kind::kSucceeded; }
 };
 
-// Runs task: deterministic train/validation split (task.seed), weights and
-// batch order from task.trial_seed, training with the recipe's optimizer
-// ("adam" | "adamw" | "sgd" with momentum), learning rate, weight decay,
-// epochs and batch size; then accuracy and macro-F1 on the validation split
-// (and the test split when task.dataset.evaluate_test), median batch-1 CPU
-// latency over training.latency_runs timed forward passes (20 when 0, after
-// warm-up), and the TorchScript export. With recipe quantize "int8" (or
-// empty) then: the network folded, training.qat_epochs of quantisation-aware
-// fine-tuning (reported as epochs after the recipe's), calibration, int8
-// conversion and the int8 figures measured with the mcu/ runtime
-// (worker/int8_convert.h); "none" skips all of it.
+// Runs task: a deterministic stratified train/validation split from
+// task.seed (dataset_split.h), the input normalisation of the training
+// split (normalization.h: dataset.normalization, applied alike to every
+// batch, evaluation, latency sample, calibration and the int8 evaluation,
+// and stored in the int8 model), weights and batch order from
+// task.trial_seed, training with the recipe's optimizer ("adam" | "adamw" |
+// "sgd" with momentum), learning rate, weight decay, epochs and batch size;
+// then accuracy and macro-F1 on the validation split (and the test split
+// when task.dataset.evaluate_test), median batch-1 CPU latency over
+// training.latency_runs timed forward passes (20 when 0, after warm-up), and
+// the TorchScript export. With recipe quantize "int8" (or empty) then: the
+// network folded, training.qat_epochs of quantisation-aware fine-tuning
+// (reported as epochs after the recipe's), calibration, int8 conversion and
+// the int8 figures measured with the mcu/ runtime (worker/int8_convert.h);
+// "none" skips all of it.
+//
+// dataset.folds = K > 1: the candidate is trained K times, fold k (1-based)
+// on its own stratified split, normalisation, and seed trial_seed + k - 1
+// for weights, batch order and calibration. The validation accuracy and
+// macro-F1 (float and int8) are the means over the folds, Metrics.folds = K
+// and the spreads those of the deployed figures (worker/folds.h). The test
+// figures, both latencies, the TorchScript export, the int8 model and the
+// notes come from fold 1's network; train_seconds is the folds' total.
+// Progress counts epochs over all folds ((epochs + qat_epochs) * K; fold k's
+// numbered after fold k-1's), reports `evaluating` once, in the last fold;
+// a stop request is honoured between folds and within each. A fold that
+// fails or is cancelled ends the trial, its reason prefixed "fold k of K: ".
 //
 // `data` must be LoadDataset(task.dataset). Thread-safe: several slots may
 // run trials at once on the same Dataset. Reproducible: the same task gives

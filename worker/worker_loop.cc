@@ -34,6 +34,7 @@ v1::ReportTrialRequest BuildReport(const v1::TrialTask& task,
     if (outcome->metrics.int8()) *result->mutable_int8_model() = outcome->int8_model;
   } else {
     result->set_failure_reason(outcome->failure_reason);
+    result->set_data_error(outcome->data_error);
   }
   return request;
 }

@@ -88,10 +88,10 @@ v1::DatasetSpec BenchDataset() {
   return *resolved;
 }
 
-void WriteIndices(const v1::DatasetSpec& spec, int64_t train_size) {
+void WriteIndices(const v1::DatasetSpec& spec, const std::vector<int32_t>& labels) {
   const std::string path = absl::GetFlag(FLAGS_indices_out);
   if (path.empty()) return;
-  absl::StatusOr<DataSplit> split = SplitTrainValidation(train_size, spec, 1);
+  absl::StatusOr<DataSplit> split = SplitTrainValidation(labels, spec, 1);
   CHECK(split.ok()) << split.status();
   std::ofstream out(path);
   for (int64_t index : split->train) out << index << "\n";
@@ -176,7 +176,7 @@ int Main() {
   const v1::DatasetSpec spec = BenchDataset();
   absl::StatusOr<Dataset> data = LoadDataset(spec);
   CHECK(data.ok()) << data.status();
-  WriteIndices(spec, data->train->size());
+  WriteIndices(spec, data->train->labels);
   TrainOptions tuned;
   tuned.export_model = false;
   TrainOptions stock = tuned;

@@ -65,7 +65,8 @@ TEST(CalibrationTest, MinMaxAndExactPercentiles) {
   for (int i = 0; i < 300; ++i) indices[i] = i;
   const FoldedNetwork net = Network();
   NAS_ASSERT_OK_AND_ASSIGN(CalibratedRanges minmax,
-                           Calibrate(net, set, indices, CalibrationSettings(), torch::kCPU));
+                           Calibrate(net, set, InputNormalization::None(), indices,
+                                     CalibrationSettings(), torch::kCPU));
   EXPECT_DOUBLE_EQ(minmax.input.min, *std::min_element(all.begin(), all.end()));
   EXPECT_DOUBLE_EQ(minmax.input.max, *std::max_element(all.begin(), all.end()));
   ASSERT_EQ(minmax.outputs.size(), 2u);
@@ -74,7 +75,8 @@ TEST(CalibrationTest, MinMaxAndExactPercentiles) {
   settings.percentile = true;
   settings.percentile_value = 99;
   NAS_ASSERT_OK_AND_ASSIGN(CalibratedRanges p99,
-                           Calibrate(net, set, indices, settings, torch::kCPU));
+                           Calibrate(net, set, InputNormalization::None(), indices,
+                                     settings, torch::kCPU));
   std::vector<float> positives, magnitudes;
   for (float v : all) {
     if (v > 0) positives.push_back(v);
@@ -86,7 +88,8 @@ TEST(CalibrationTest, MinMaxAndExactPercentiles) {
   EXPECT_GT(p99.input.min, minmax.input.min);
   settings.percentile_value = 100;
   NAS_ASSERT_OK_AND_ASSIGN(CalibratedRanges p100,
-                           Calibrate(net, set, indices, settings, torch::kCPU));
+                           Calibrate(net, set, InputNormalization::None(), indices,
+                                     settings, torch::kCPU));
   EXPECT_DOUBLE_EQ(p100.input.max, minmax.input.max);
   EXPECT_DOUBLE_EQ(p100.input.min, minmax.input.min);
   EXPECT_EQ(settings.Description(), "percentile 100");

@@ -1,8 +1,11 @@
+// LoadDataset and DatasetCache on the real data sets and on small files
+// written here: what is loaded, how labels become classes, what is shared.
+// The readers themselves are tested in tests/common/data/.
+
 #include "worker/dataset.h"
 
 #include <algorithm>
 #include <fstream>
-#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -19,10 +22,12 @@ namespace {
 
 using ::nas::testing::StatusIs;
 using ::testing::AllOf;
+using ::testing::Each;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing::Ecg5000Spec;
 using testing::FashionMnistSpec;
+using testing::JapaneseVowelsSpec;
 using testing::WriteTempFile;
 
 std::string ReadBytes(const std::string& path) {
@@ -30,30 +35,6 @@ std::string ReadBytes(const std::string& path) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
-}
-
-std::string BigEndian(uint32_t value) {
-  return {static_cast<char>(value >> 24), static_cast<char>(value >> 16),
-          static_cast<char>(value >> 8), static_cast<char>(value)};
-}
-
-// Raw (uncompressed) IDX files.
-std::string IdxImages(uint32_t magic, uint32_t count, uint32_t rows, uint32_t cols,
-                      size_t payload) {
-  return BigEndian(magic) + BigEndian(count) + BigEndian(rows) + BigEndian(cols) +
-         std::string(payload, '\x7f');
-}
-std::string IdxLabels(const std::string& labels) {
-  return BigEndian(0x801) + BigEndian(labels.size()) + labels;
-}
-
-v1::DatasetSpec CustomIdx(const std::string& images, const std::string& labels) {
-  v1::DatasetSpec spec;
-  spec.set_name("custom");
-  spec.set_format(v1::IDX);
-  spec.set_train_path(images);
-  spec.set_train_labels_path(labels);
-  return spec;
 }
 
 v1::DatasetSpec CustomTsv(const std::string& path) {
@@ -70,7 +51,7 @@ std::vector<int> ClassCounts(const SampleSet& set) {
   return counts;
 }
 
-TEST(DatasetTest, LoadsFashionMnistTrainAndTest) {
+TEST(DatasetTest, LoadsFashionMnistTrainAndTestAsBytes) {
   v1::DatasetSpec spec = FashionMnistSpec();
   spec.set_evaluate_test(true);
   NAS_ASSERT_OK_AND_ASSIGN(Dataset data, LoadDataset(spec));
@@ -83,16 +64,21 @@ TEST(DatasetTest, LoadsFashionMnistTrainAndTest) {
   EXPECT_EQ(data.train->inputs->bytes(), 60000 * 784);
   EXPECT_EQ(data.test->inputs->bytes(), 10000 * 784);
   EXPECT_EQ(data.train->num_classes, 10);
+  EXPECT_EQ(data.class_names.size(), 10u);
   // Fashion-MNIST is balanced: 6000 per class in train, 1000 in test.
   EXPECT_EQ(ClassCounts(*data.train), std::vector<int>(10, 6000));
   EXPECT_EQ(ClassCounts(*data.test), std::vector<int>(10, 1000));
 
-  std::vector<float> sample(784);
-  data.train->CopySample(123, sample.data());
+  // Storage stays raw; a normalisation makes the network's input.
+  std::vector<float> raw(784), scaled(784);
+  data.train->CopySample(123, InputNormalization::None(), raw.data());
+  data.train->CopySample(123, InputNormalization::Scale(1), scaled.data());
   for (int i = 0; i < 784; ++i) {
-    ASSERT_FLOAT_EQ(sample[i], data.train->inputs->pixels[123 * 784 + i] / 255.0f);
+    const uint8_t pixel = data.train->inputs->pixels[123 * 784 + i];
+    ASSERT_EQ(raw[i], static_cast<float>(pixel));
+    ASSERT_EQ(scaled[i], pixel * (1.0f / 255.0f));
   }
-  EXPECT_GT(*std::max_element(sample.begin(), sample.end()), 0.5f);
+  EXPECT_GT(*std::max_element(scaled.begin(), scaled.end()), 0.5f);
 }
 
 TEST(DatasetTest, LoadsEcg5000WithLabelsMappedToClassIndices) {
@@ -105,15 +91,48 @@ TEST(DatasetTest, LoadsEcg5000WithLabelsMappedToClassIndices) {
   EXPECT_THAT(data.train->shape(), ElementsAre(1, 140));
   EXPECT_EQ(data.train->inputs->values.size(), 500u * 140);  // float32.
   EXPECT_EQ(data.train->num_classes, 5);
+  EXPECT_THAT(data.class_names, ElementsAre("1", "2", "3", "4", "5"));
   // Class counts from data/ecg5000/README.md (labels 1..5 -> 0..4).
   EXPECT_THAT(ClassCounts(*data.train), ElementsAre(292, 177, 10, 19, 2));
   EXPECT_THAT(ClassCounts(*data.test), ElementsAre(2627, 1590, 86, 175, 22));
   // First row of ECG5000_TRAIN.tsv: "1\t-0.11252183\t-2.8272038\t...".
   std::vector<float> sample(140);
-  data.train->CopySample(0, sample.data());
+  data.train->CopySample(0, InputNormalization::None(), sample.data());
   EXPECT_EQ(data.train->labels[0], 0);
   EXPECT_FLOAT_EQ(sample[0], -0.11252183f);
   EXPECT_FLOAT_EQ(sample[1], -2.8272038f);
+}
+
+TEST(DatasetTest, LoadsJapaneseVowelsAsTwelveChannelsPaddedTo29) {
+  v1::DatasetSpec spec = JapaneseVowelsSpec();
+  spec.set_evaluate_test(true);
+  NAS_ASSERT_OK_AND_ASSIGN(Dataset data, LoadDataset(spec));
+  ASSERT_NE(data.test, nullptr);
+  EXPECT_THAT(data.train->shape(), ElementsAre(12, 29));
+  EXPECT_EQ(data.train->channels(), 12);
+  EXPECT_EQ(data.train->size(), 270);
+  EXPECT_EQ(data.test->size(), 370);
+  EXPECT_EQ(data.train->num_classes, 9);
+  EXPECT_THAT(data.class_names,
+              ElementsAre("1", "2", "3", "4", "5", "6", "7", "8", "9"));
+  // data/japanese-vowels/README.md: 30 a speaker in train; test as listed.
+  EXPECT_THAT(ClassCounts(*data.train), Each(30));
+  EXPECT_THAT(ClassCounts(*data.test), ElementsAre(31, 35, 88, 44, 29, 24, 40, 50, 29));
+  // Series of 7..29 frames: padded with zeros at the end (PAD_END), so some
+  // series end in a frame of zeros on all 12 channels and none begins so.
+  int padded = 0;
+  std::vector<float> x(12 * 29);
+  for (int64_t i = 0; i < data.train->size(); ++i) {
+    data.train->CopySample(i, InputNormalization::None(), x.data());
+    bool last_zero = true, first_zero = true;
+    for (int c = 0; c < 12; ++c) {
+      last_zero = last_zero && x[c * 29 + 28] == 0.0f;
+      first_zero = first_zero && x[c * 29] == 0.0f;
+    }
+    padded += last_zero;
+    ASSERT_FALSE(first_zero) << "series " << i;
+  }
+  EXPECT_GT(padded, 200);  // Most utterances are shorter than 29 frames.
 }
 
 TEST(DatasetTest, TestFilesAreLoadedOnlyWhenAsked) {
@@ -121,143 +140,43 @@ TEST(DatasetTest, TestFilesAreLoadedOnlyWhenAsked) {
   EXPECT_EQ(data.test, nullptr);
 }
 
-TEST(DatasetTest, SplitIsDeterministicInTheSeed) {
-  const v1::DatasetSpec spec = FashionMnistSpec();  // validation_fraction 0.1
-  NAS_ASSERT_OK_AND_ASSIGN(DataSplit a, SplitTrainValidation(60000, spec, 42));
-  NAS_ASSERT_OK_AND_ASSIGN(DataSplit b, SplitTrainValidation(60000, spec, 42));
-  NAS_ASSERT_OK_AND_ASSIGN(DataSplit c, SplitTrainValidation(60000, spec, 43));
-  EXPECT_EQ(a.validation.size(), 6000u);
-  EXPECT_EQ(a.train.size(), 54000u);
-  EXPECT_EQ(a.train, b.train);
-  EXPECT_EQ(a.validation, b.validation);
-  EXPECT_NE(a.validation, c.validation);
-  // Disjoint and together every index once.
-  std::set<int64_t> all(a.train.begin(), a.train.end());
-  all.insert(a.validation.begin(), a.validation.end());
-  EXPECT_EQ(all.size(), 60000u);
-  EXPECT_TRUE(std::is_sorted(a.validation.begin(), a.validation.end()));
-}
-
-TEST(DatasetTest, SubsetsCapTheSplits) {
-  v1::DatasetSpec spec = FashionMnistSpec();
-  spec.set_train_subset(2000);
-  spec.set_validation_subset(500);
-  NAS_ASSERT_OK_AND_ASSIGN(DataSplit split, SplitTrainValidation(60000, spec, 1));
-  EXPECT_EQ(split.train.size(), 2000u);
-  EXPECT_EQ(split.validation.size(), 500u);
-  // The capped validation subset is still held out from training.
-  NAS_ASSERT_OK_AND_ASSIGN(DataSplit full,
-                           SplitTrainValidation(60000, FashionMnistSpec(), 1));
-  std::set<int64_t> held_out(full.validation.begin(), full.validation.end());
-  for (int64_t i : split.train) ASSERT_FALSE(held_out.count(i)) << i;
-}
-
-TEST(DatasetTest, SplitRejectsBadFractions) {
-  v1::DatasetSpec spec = Ecg5000Spec();
-  spec.set_validation_fraction(1.0);
-  EXPECT_THAT(SplitTrainValidation(500, spec, 1),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("validation_fraction: 1 is outside [0, 1)")));
-  spec.set_validation_fraction(0.0);
-  EXPECT_THAT(SplitTrainValidation(500, spec, 1),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("0 validation samples")));
-}
-
-TEST(DatasetTest, MissingFileIsNotFoundNamingThePath) {
-  v1::DatasetSpec spec = Ecg5000Spec();
-  spec.set_train_path("/nonexistent/ECG_TRAIN.tsv.gz");
-  EXPECT_THAT(LoadDataset(spec),
-              StatusIs(absl::StatusCode::kNotFound,
-                       AllOf(HasSubstr("/nonexistent/ECG_TRAIN.tsv.gz"),
-                             HasSubstr("cannot open"))));
-}
-
-TEST(DatasetTest, CorruptGzipIsDataLoss) {
-  std::string bytes = ReadBytes(Ecg5000Spec().train_path());
-  ASSERT_GT(bytes.size(), 1000u);
-  std::string flipped = bytes;
-  for (size_t i = 200; i < 400; ++i) flipped[i] = static_cast<char>(~flipped[i]);
-  EXPECT_THAT(LoadDataset(CustomTsv(WriteTempFile("flipped.tsv.gz", flipped))),
-              StatusIs(absl::StatusCode::kDataLoss,
-                       AllOf(HasSubstr("flipped.tsv.gz"), HasSubstr("corrupt"))));
-  const std::string truncated = bytes.substr(0, bytes.size() / 2);
-  EXPECT_THAT(LoadDataset(CustomTsv(WriteTempFile("truncated.tsv.gz", truncated))),
-              StatusIs(absl::StatusCode::kDataLoss,
-                       AllOf(HasSubstr("truncated.tsv.gz"), HasSubstr("truncated"))));
-}
-
-TEST(DatasetTest, BadIdxMagicIsNamed) {
-  const std::string images =
-      WriteTempFile("bad-magic-images", IdxImages(0x801, 2, 2, 2, 8));
-  const std::string labels = WriteTempFile("good-labels", IdxLabels("\x01\x02"));
-  EXPECT_THAT(LoadDataset(CustomIdx(images, labels)),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("bad-magic-images"),
-                             HasSubstr("bad IDX magic 0x00000801, expected 0x00000803"))));
-}
-
-TEST(DatasetTest, IdxCountsMustAgree) {
-  const std::string labels = WriteTempFile("two-labels", IdxLabels("\x01\x02"));
-  const std::string short_images =
-      WriteTempFile("short-images", IdxImages(0x803, 3, 2, 2, 11));
-  EXPECT_THAT(LoadDataset(CustomIdx(short_images, labels)),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("IDX payload has 11 bytes, header says 12")));
-  const std::string three = WriteTempFile("three-images", IdxImages(0x803, 3, 2, 2, 12));
-  EXPECT_THAT(LoadDataset(CustomIdx(three, labels)),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("2 labels but " + three + " has 3 images")));
-}
-
-TEST(DatasetTest, IdxHeadersClaimingMoreThanTheFileAreRefusedBeforeAllocating) {
-  const std::string labels = WriteTempFile("labels-for-huge", IdxLabels("\x01\x02"));
-  // 4e9 x 4e9 x 4e9 pixels in a 24-byte file.
-  const std::string huge = WriteTempFile(
-      "huge-images", IdxImages(0x803, 4000000000u, 4000000000u, 4000000000u, 8));
-  EXPECT_THAT(LoadDataset(CustomIdx(huge, labels)),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("huge-images"),
-                             HasSubstr("more than a file of 24 bytes can hold"))));
-  const std::string long_images =
-      WriteTempFile("long-images", IdxImages(0x803, 2, 2, 2, 9));
-  EXPECT_THAT(LoadDataset(CustomIdx(long_images, labels)),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("IDX payload has 9 bytes, header says 8")));
-}
-
-TEST(DatasetTest, TruncatedGzipIdxIsDataLoss) {
-  const std::string bytes = ReadBytes(FashionMnistSpec().test_path());
-  const std::string path =
-      WriteTempFile("t10k-truncated.gz", bytes.substr(0, bytes.size() / 2));
-  v1::DatasetSpec spec = CustomIdx(path, FashionMnistSpec().test_labels_path());
-  EXPECT_THAT(LoadDataset(spec),
-              StatusIs(absl::StatusCode::kDataLoss,
-                       AllOf(HasSubstr("t10k-truncated.gz"), HasSubstr("truncated"))));
-}
-
-TEST(DatasetTest, RaggedOrNonNumericTsvIsRejectedWithTheLine) {
-  const std::string ragged = WriteTempFile("ragged.tsv", "1\t0.1\t0.2\t0.3\n2\t0.4\t0.5\n");
-  EXPECT_THAT(LoadDataset(CustomTsv(ragged)),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("ragged.tsv: line 2: 2 values, expected 3"),
-                             HasSubstr("ragged"))));
-  const std::string words = WriteTempFile("words.tsv", "1\t0.1\t0.2\n2\t0.4\tabc\n");
-  EXPECT_THAT(LoadDataset(CustomTsv(words)),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("words.tsv: line 2, field 3: 'abc' is not a finite number")));
-  const std::string empty = WriteTempFile("empty.tsv", "\n\n");
-  EXPECT_THAT(LoadDataset(CustomTsv(empty)),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no samples")));
-}
-
-TEST(DatasetTest, TsvLabelsAreSortedNumerically) {
-  const std::string path = WriteTempFile(
-      "labels.tsv", "10\t1\t1\n-1\t2\t2\n2\t3\t3\n1\t4\t4\n2\t5\t5\n");
-  NAS_ASSERT_OK_AND_ASSIGN(Dataset data, LoadDataset(CustomTsv(path)));
-  // Distinct labels -1 < 1 < 2 < 10 become classes 0..3.
-  EXPECT_THAT(data.train->labels, ElementsAre(3, 0, 2, 1, 2));
+TEST(DatasetTest, LabelsWithoutASummaryAreSortedOverTrainAndTest) {
+  const std::string train = WriteTempFile(
+      "sorted-train.tsv", "10\t1\t1\n-1\t2\t2\n2\t3\t3\n10\t4\t4\n2\t5\t5\n");
+  const std::string test = WriteTempFile("sorted-test.tsv", "1\t6\t6\n-1\t7\t7\n");
+  v1::DatasetSpec spec = CustomTsv(train);
+  spec.set_test_path(test);
+  spec.set_evaluate_test(true);
+  NAS_ASSERT_OK_AND_ASSIGN(Dataset data, LoadDataset(spec));
+  // Distinct labels -1 < 1 < 2 < 10 over both files become classes 0..3.
+  EXPECT_THAT(data.class_names, ElementsAre("-1", "1", "2", "10"));
+  EXPECT_THAT(data.train->labels, ElementsAre(3, 0, 2, 3, 2));
+  EXPECT_THAT(data.test->labels, ElementsAre(1, 0));
   EXPECT_EQ(data.train->num_classes, 4);
+  EXPECT_EQ(data.test->num_classes, 4);
+}
+
+TEST(DatasetTest, LabelsFollowTheSummaryTheControllerRead) {
+  const std::string path =
+      WriteTempFile("walk-run.tsv", "walk\t1\t2\nrun\t3\t4\nwalk\t5\t6\nsit\t7\t8\n");
+  v1::DatasetSpec spec = CustomTsv(path);
+  // The controller's class order, with a class this file does not hold.
+  for (const char* name : {"sit", "walk", "jump", "run"}) {
+    spec.mutable_summary()->add_class_names(name);
+  }
+  NAS_ASSERT_OK_AND_ASSIGN(Dataset data, LoadDataset(spec));
+  EXPECT_THAT(data.train->labels, ElementsAre(1, 3, 1, 0));
+  EXPECT_EQ(data.train->num_classes, 4);
+  EXPECT_THAT(data.class_names, ElementsAre("sit", "walk", "jump", "run"));
+  // A label the summary does not list is a data error naming file and label.
+  spec.mutable_summary()->clear_class_names();
+  spec.mutable_summary()->add_class_names("walk");
+  spec.mutable_summary()->add_class_names("run");
+  EXPECT_THAT(LoadDataset(spec),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("walk-run.tsv"), HasSubstr("sample 4"),
+                             HasSubstr("label 'sit'"),
+                             HasSubstr("not one of the 2 classes"))));
 }
 
 TEST(DatasetTest, ContentMustMatchTheSpec) {
@@ -265,12 +184,28 @@ TEST(DatasetTest, ContentMustMatchTheSpec) {
   spec.mutable_input_shape()->set_dims(1, 141);
   EXPECT_THAT(LoadDataset(spec),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("samples have shape {1,140}, dataset.input_shape "
-                                 "says {1,141}")));
+                       AllOf(HasSubstr("ECG5000_TRAIN"),
+                             HasSubstr("{1,140}, dataset.input_shape says {1,141}"))));
   spec = Ecg5000Spec();
+  spec.clear_summary();
   spec.set_num_classes(3);
   EXPECT_THAT(LoadDataset(spec), StatusIs(absl::StatusCode::kInvalidArgument,
                                           HasSubstr("labels span 5 classes")));
+}
+
+TEST(DatasetTest, MissingFileIsNotFoundNamingThePath) {
+  v1::DatasetSpec spec = Ecg5000Spec();
+  spec.set_train_path("/nonexistent/ECG_TRAIN.tsv.gz");
+  EXPECT_THAT(LoadDataset(spec), StatusIs(absl::StatusCode::kNotFound,
+                                          HasSubstr("/nonexistent/ECG_TRAIN.tsv.gz")));
+}
+
+TEST(DatasetTest, CorruptGzipIsDataLossNamingTheFile) {
+  std::string bytes = ReadBytes(Ecg5000Spec().train_path());
+  ASSERT_GT(bytes.size(), 1000u);
+  for (size_t i = 200; i < 400; ++i) bytes[i] = static_cast<char>(~bytes[i]);
+  EXPECT_THAT(LoadDataset(CustomTsv(WriteTempFile("flipped.tsv.gz", bytes))),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("flipped.tsv.gz")));
 }
 
 TEST(DatasetCacheTest, LoadsOnceForConcurrentCallers) {
@@ -291,10 +226,12 @@ TEST(DatasetCacheTest, LoadsOnceForConcurrentCallers) {
     EXPECT_EQ(data->train->inputs->values.data(), seen[0]->train->inputs->values.data());
   }
   EXPECT_EQ(cache.loads(), 1);
-  // Split fields are per trial: same files, same cached data.
-  v1::DatasetSpec other_split = spec;
-  other_split.set_validation_fraction(0.3);
-  NAS_ASSERT_OK_AND_ASSIGN(auto again, cache.Get(other_split));
+  // Split, fold and normalisation fields are per trial: same data.
+  v1::DatasetSpec per_trial = spec;
+  per_trial.set_validation_fraction(0.3);
+  per_trial.set_folds(5);
+  per_trial.set_normalization(v1::NORMALIZATION_NONE);
+  NAS_ASSERT_OK_AND_ASSIGN(auto again, cache.Get(per_trial));
   EXPECT_EQ(again.get(), seen[0]);
   EXPECT_EQ(cache.loads(), 1);
 }
@@ -322,13 +259,35 @@ TEST(DatasetCacheTest, SpecsOverTheSameFilesShareTheirBytes) {
   EXPECT_EQ(plain->train->num_classes, 10);
   EXPECT_EQ(wider->train->num_classes, 12);
   EXPECT_EQ(wider->train->labels, plain->train->labels);
+}
 
-  v1::DatasetSpec ecg_with_test = Ecg5000Spec();
-  ecg_with_test.set_evaluate_test(true);
-  NAS_ASSERT_OK_AND_ASSIGN(auto ecg, cache.Get(Ecg5000Spec()));
-  NAS_ASSERT_OK_AND_ASSIGN(auto ecg_tested, cache.Get(ecg_with_test));
-  EXPECT_EQ(ecg_tested->train->inputs->values.data(), ecg->train->inputs->values.data());
-  EXPECT_EQ(ecg_tested->train->labels, ecg->train->labels);
+TEST(DatasetCacheTest, AFileReadAnotherWayIsNotShared) {
+  DatasetCache cache;
+  const v1::DatasetSpec full = JapaneseVowelsSpec();
+  // The same file cut to 20 frames is other inputs.
+  v1::DatasetSpec cut = full;
+  cut.set_length(20);
+  cut.mutable_input_shape()->set_dims(1, 20);
+  v1::DatasetSpec kept_end = cut;
+  kept_end.set_pad(v1::PAD_START);
+  EXPECT_NE(DatasetCache::Key(full), DatasetCache::Key(cut));
+  EXPECT_NE(DatasetCache::Key(cut), DatasetCache::Key(kept_end));
+  v1::DatasetSpec time_major = full, other_column = full, other_classes = full;
+  time_major.set_layout(v1::TIME_MAJOR);
+  other_column.set_label_column("speaker");
+  other_classes.mutable_summary()->set_class_names(0, "speaker 1");
+  for (const v1::DatasetSpec* other : {&time_major, &other_column, &other_classes}) {
+    EXPECT_NE(DatasetCache::Key(full), DatasetCache::Key(*other));
+  }
+  NAS_ASSERT_OK_AND_ASSIGN(auto a, cache.Get(full));
+  NAS_ASSERT_OK_AND_ASSIGN(auto b, cache.Get(cut));
+  NAS_ASSERT_OK_AND_ASSIGN(auto c, cache.Get(kept_end));
+  EXPECT_THAT(a->train->shape(), ElementsAre(12, 29));
+  EXPECT_THAT(b->train->shape(), ElementsAre(12, 20));
+  EXPECT_NE(a->train->inputs, b->train->inputs);
+  EXPECT_NE(b->train->inputs, c->train->inputs);
+  EXPECT_NE(b->train->inputs->values, c->train->inputs->values);
+  EXPECT_EQ(b->train->labels, a->train->labels);
 }
 
 TEST(DatasetCacheTest, AFileChangedUnderTheWorkerIsNamed) {
@@ -341,7 +300,8 @@ TEST(DatasetCacheTest, AFileChangedUnderTheWorkerIsNamed) {
   EXPECT_THAT(cache.Get(spec),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        AllOf(HasSubstr("changing.tsv: changed since this worker loaded it"),
-                             HasSubstr("2 series of length 2 then, 3 of length 2 now"))));
+                             HasSubstr("2 samples of shape {1,2} then, 3 of shape "
+                                       "{1,2} now"))));
 }
 
 TEST(DatasetCacheTest, FailedLoadsAreNotCached) {

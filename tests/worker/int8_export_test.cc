@@ -54,7 +54,7 @@ void ExportAndRunWholeValidationSplit(const v1::TrialTask& task) {
   const v1::Metrics& m = outcome->metrics;
   ASSERT_TRUE(m.int8());
   absl::StatusOr<DataSplit> split =
-      SplitTrainValidation(data->train->size(), task.dataset(), task.seed());
+      SplitTrainValidation(data->train->labels, task.dataset(), task.seed());
   ASSERT_TRUE(split.ok()) << split.status();
 
   // The worker's side: the in-process runtime on every validation sample.
@@ -121,6 +121,16 @@ TEST(Int8ExportTest, Ecg5000LibraryMatchesTheTrialOnTheWholeValidationSplit) {
       "CONV1D(8,k5,s2,p2) BATCHNORM RELU MAXPOOL1D(k2) DEPTHWISE_CONV1D(k3,p1) "
       "BATCHNORM CONV1D(16,k1) RELU GLOBAL_AVGPOOL LINEAR(5) SOFTMAX",
       5));
+}
+
+TEST(Int8ExportTest, JapaneseVowelsLibraryMatchesTheTrialOnTheWholeValidationSplit) {
+  // Twelve channels in, normalised per channel by the library's user.
+  v1::DatasetSpec spec = testing::JapaneseVowelsSpec();
+  spec.set_validation_fraction(0.2);
+  ExportAndRunWholeValidationSplit(MakeTask(
+      spec, "CONV1D(16,k3,p1) BATCHNORM RELU MAXPOOL1D(k2) CONV1D(16,k3,p1) RELU "
+            "GLOBAL_AVGPOOL LINEAR(9)",
+      10));
 }
 
 }  // namespace

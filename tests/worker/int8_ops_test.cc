@@ -124,7 +124,8 @@ TEST_P(Int8OpsTest, InterpreterMatchesLibTorchFloatWithinTheErrorBound) {
   NAS_ASSERT_OK_AND_ASSIGN(FoldedNetwork folded,
                            FoldedNetwork::Create(model, arch, input, kClasses, plan));
   NAS_ASSERT_OK_AND_ASSIGN(CalibratedRanges ranges,
-                           Calibrate(folded, set, all, CalibrationSettings(), torch::kCPU));
+                           Calibrate(folded, set, InputNormalization::None(), all,
+                                     CalibrationSettings(), torch::kCPU));
   const std::vector<mcu::OpFloatParams> params = folded.FloatParams();
   NAS_ASSERT_OK_AND_ASSIGN(
       mcu::QuantizerOutput q,
@@ -137,7 +138,7 @@ TEST_P(Int8OpsTest, InterpreterMatchesLibTorchFloatWithinTheErrorBound) {
   std::vector<int8_t> qx, qy;
   torch::NoGradGuard no_grad;
   for (int64_t i = 0; i < kSamples; ++i) {
-    set.CopySample(i, x.data());
+    set.CopySample(i, InputNormalization::None(), x.data());
     std::vector<int64_t> dims = {1};
     dims.insert(dims.end(), c.shape.begin(), c.shape.end());
     const torch::Tensor y = model.net->forward(torch::from_blob(x.data(), dims)).reshape(-1);
@@ -201,7 +202,8 @@ TEST(Int8EvaluatorTest, ThreadsGiveTheSamePredictions) {
   NAS_ASSERT_OK_AND_ASSIGN(FoldedNetwork folded,
                            FoldedNetwork::Create(model, arch, input, kClasses, plan));
   NAS_ASSERT_OK_AND_ASSIGN(CalibratedRanges ranges,
-                           Calibrate(folded, set, all, CalibrationSettings(), torch::kCPU));
+                           Calibrate(folded, set, InputNormalization::None(), all,
+                                     CalibrationSettings(), torch::kCPU));
   NAS_ASSERT_OK_AND_ASSIGN(
       mcu::QuantizerOutput q,
       mcu::QuantizeModel(plan, input, {folded.FloatParams(), ranges.input, ranges.outputs}));

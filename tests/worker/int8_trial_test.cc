@@ -132,11 +132,79 @@ TEST(Int8TrialTest, Ecg5000Int8WithinOnePointOfFloat) {
   EXPECT_NEAR(m.test_accuracy_int8(), m.test_accuracy(), 0.01);
   const v1::QuantizedModel& q = outcome.int8_model;
   EXPECT_EQ(q.calibration(), "percentile 99.99");
-  EXPECT_EQ(q.calibration_samples(), 350);  // The whole training split.
-  EXPECT_THAT(q.input_mean(), IsEmpty());     // Raw series.
+  // The whole training split: 500 beats less round(0.3 n) of each class
+  // (88 + 53 + 3 + 6 + 1).
+  EXPECT_EQ(q.calibration_samples(), 349);
+  // Series are z-scored per channel with the training split's statistics
+  // (UCR beats are z-normalised one by one, so near 0 and 1).
+  ASSERT_EQ(q.input_mean_size(), 1);
+  ASSERT_EQ(q.input_std_size(), 1);
+  EXPECT_NEAR(q.input_mean(0), 0.0, 0.1);
+  EXPECT_NEAR(q.input_std(0), 1.0, 0.1);
+  EXPECT_NE(q.input_mean(0), 0.0f);
   EXPECT_EQ(q.labels_size(), 5);
   EXPECT_EQ(q.layers(q.layers_size() - 1).op(), v1::INT8_LINEAR);  // No softmax.
   ExpectTestVectorsReproduce(q);
+}
+
+TEST(Int8TrialTest, JapaneseVowelsTwelveChannelsInt8) {
+  // 12 channels of 7..29 frames, padded to 29: a Conv1D over 12 input
+  // channels, z-scored per channel, quantised and measured in int8.
+  v1::DatasetSpec spec = testing::JapaneseVowelsSpec();
+  spec.set_validation_fraction(0.2);
+  spec.set_evaluate_test(true);
+  v1::TrialTask task = MakeTask(
+      spec, "CONV1D(16,k3,p1) BATCHNORM RELU MAXPOOL1D(k2) CONV1D(16,k3,p1) RELU "
+            "GLOBAL_AVGPOOL LINEAR(9) SOFTMAX",
+      15);
+  const TrialOutcome outcome = RunAndPrint(task, "japanese-vowels x15");
+  ASSERT_TRUE(outcome.succeeded()) << outcome.failure_reason;
+  const v1::Metrics& m = outcome.metrics;
+  EXPECT_TRUE(m.int8());
+  // Chance is 1/9 (0.24 for the largest test class); such a net gets ~0.9.
+  EXPECT_GT(m.test_accuracy(), 0.8);
+  EXPECT_GT(m.test_accuracy_int8(), 0.8);
+  EXPECT_NEAR(m.test_accuracy_int8(), m.test_accuracy(), 0.03);
+  // The first convolution has 12 input channels: 16 * 12 * 3 + 16 weights
+  // (then batch norm's 2 * 16).
+  EXPECT_EQ(m.params(), m.built_params());
+  EXPECT_EQ(m.params(),
+            (16 * 12 * 3 + 16) + 2 * 16 + (16 * 16 * 3 + 16) + (16 * 9 + 9));
+  const v1::QuantizedModel& q = outcome.int8_model;
+  EXPECT_THAT(q.input_shape().dims(), ElementsAre(12, 29));
+  ASSERT_EQ(q.input_mean_size(), 12);
+  ASSERT_EQ(q.input_std_size(), 12);
+  EXPECT_NE(q.input_mean(0), q.input_mean(1));  // Per channel.
+  EXPECT_THAT(q.input_std(), Each(::testing::Gt(0.0f)));
+  EXPECT_EQ(q.num_classes(), 9);
+  EXPECT_THAT(q.labels(), ElementsAre("1", "2", "3", "4", "5", "6", "7", "8", "9"));
+  EXPECT_EQ(q.dataset(), "japanese-vowels");
+  EXPECT_EQ(q.test_inputs().size(), 32u * 12 * 29);
+  ExpectTestVectorsReproduce(q);
+}
+
+TEST(Int8TrialTest, FoldsReportTheMeanAndSpreadOfTheInt8Figures) {
+  v1::DatasetSpec spec = testing::Ecg5000Spec();
+  spec.set_folds(4);
+  spec.set_evaluate_test(true);
+  v1::TrialTask task = MakeTask(spec, kEcgCnn, 10);
+  const TrialOutcome outcome = RunAndPrint(task, "ecg5000 4 folds x10");
+  ASSERT_TRUE(outcome.succeeded()) << outcome.failure_reason;
+  const v1::Metrics& m = outcome.metrics;
+  std::cout << "  spreads: accuracy " << m.accuracy_spread() << " macro-F1 "
+            << m.macro_f1_spread() << "\n";
+  EXPECT_EQ(m.folds(), 4);
+  EXPECT_TRUE(m.int8());
+  EXPECT_GT(m.accuracy_int8(), 0.8);
+  EXPECT_NEAR(m.accuracy_int8(), m.accuracy(), 0.02);
+  // Four networks on four validation folds of 125 beats do not all agree.
+  EXPECT_GT(m.accuracy_spread(), 0);
+  EXPECT_LT(m.accuracy_spread(), 0.05);
+  EXPECT_GT(m.macro_f1_spread(), 0);
+  EXPECT_GT(m.test_accuracy_int8(), 0.8);
+  // The delivered model is fold 1's, with its test vectors.
+  EXPECT_EQ(outcome.int8_model.input_mean_size(), 1);
+  ExpectTestVectorsReproduce(outcome.int8_model);
 }
 
 TEST(Int8TrialTest, ALargeInt8DropIsNoted) {

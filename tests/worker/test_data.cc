@@ -27,6 +27,7 @@ v1::DatasetSpec Resolve(const std::string& name) {
 
 v1::DatasetSpec FashionMnistSpec() { return Resolve("fashion-mnist"); }
 v1::DatasetSpec Ecg5000Spec() { return Resolve("ecg5000"); }
+v1::DatasetSpec JapaneseVowelsSpec() { return Resolve("japanese-vowels"); }
 
 std::shared_ptr<const Dataset> SharedDataset(const v1::DatasetSpec& spec) {
   static DatasetCache* cache = new DatasetCache();

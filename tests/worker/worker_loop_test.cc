@@ -118,11 +118,49 @@ TEST_F(WorkerLoopTest, RunsLeasedTrialsInSlotsAndReportsEach) {
       EXPECT_THAT(report.result().failure_reason(),
                   HasSubstr("INVALID_ARGUMENT: layer 0 (CONV2D)"));
     }
+    // The candidate failed, not the data set.
+    EXPECT_FALSE(report.result().data_error());
   }
   EXPECT_EQ(service_.registrations(), 1);
   EXPECT_EQ(loop->reports_answered(), 5);
   EXPECT_EQ(CounterValue(registry_, "tinynas_worker_trials_total", "succeeded"), 3);
   EXPECT_EQ(CounterValue(registry_, "tinynas_worker_trials_total", "failed"), 2);
+}
+
+TEST_F(WorkerLoopTest, ADataSetThatDoesNotLoadIsReportedAsADataError) {
+  // A file gone since submit, a label the submitted summary lacks, a shape
+  // unlike the spec's; then a good trial, which the worker still runs.
+  v1::TrialTask missing = EcgTask(1, 1);
+  missing.mutable_dataset()->set_train_path(testing::TempDir() + "/gone.tsv.gz");
+  v1::TrialTask unknown_label = EcgTask(2, 1);
+  unknown_label.mutable_dataset()->mutable_summary()->set_class_names(4, "6");
+  v1::TrialTask wrong_shape = EcgTask(3, 1);
+  wrong_shape.mutable_dataset()->mutable_input_shape()->set_dims(1, 150);
+  for (const v1::TrialTask* task : {&missing, &unknown_label, &wrong_shape}) {
+    service_.AddTask(*task);
+  }
+  service_.AddTask(EcgTask(4, 1));
+  auto loop = MakeLoop(1, absl::Milliseconds(300));
+  NAS_ASSERT_OK(loop->Run());
+  const std::vector<v1::ReportTrialRequest> reports = service_.reports();
+  ASSERT_EQ(reports.size(), 4u);
+  for (const v1::ReportTrialRequest& report : reports) {
+    const v1::TrialResult& result = report.result();
+    if (report.trial_id() == 4) {
+      EXPECT_TRUE(result.has_metrics()) << result.failure_reason();
+      EXPECT_FALSE(result.data_error());
+      continue;
+    }
+    EXPECT_FALSE(result.has_metrics());
+    EXPECT_TRUE(result.data_error()) << report.trial_id();
+    EXPECT_THAT(result.failure_reason(), ::testing::StartsWith("data set: "));
+  }
+  EXPECT_THAT(reports[0].result().failure_reason(), HasSubstr("gone.tsv.gz"));
+  EXPECT_THAT(reports[1].result().failure_reason(),
+              ::testing::AllOf(HasSubstr("ECG5000_TRAIN"), HasSubstr("label '5'")));
+  EXPECT_THAT(reports[2].result().failure_reason(),
+              HasSubstr("dataset.input_shape says {1,150}"));
+  EXPECT_EQ(CounterValue(registry_, "tinynas_worker_trials_total", "failed"), 3);
 }
 
 TEST_F(WorkerLoopTest, GoesOnWithTheTaskItsReportBrings) {
