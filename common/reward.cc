@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/cost_model.h"
+#include "common/pareto.h"
 
 namespace nas {
 namespace {
@@ -78,8 +79,16 @@ absl::StatusOr<double> MaxReward(const v1::RewardSpec& spec, double acc,
           "reward: every lambda must be > 0 for max");
     }
   }
-  double worst = std::min(1.0 - acc, 10.0) / lambdas[0];
-  for (size_t i = 0; i < 3; ++i) {  // flash, sram, macs
+  if (!(spec.error_bound() >= 0 && spec.error_bound() <= 1)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "reward.error_bound: ", spec.error_bound(), " must be in [0, 1]"));
+  }
+  // muNAS: an error within the bound costs nothing.
+  const double error = std::max(0.0, (1.0 - acc) - spec.error_bound());
+  double worst = std::min(error, 10.0) / lambdas[0];
+  // flash and sram always have a limit (the device's); macs whenever
+  // constraints.max_macs sets one.
+  for (size_t i = 0; i < 3; ++i) {
     if (resources[i].limit <= 0) continue;
     worst = std::max(worst,
                      std::min(resources[i].usage / resources[i].limit, 10.0) /
@@ -113,6 +122,13 @@ absl::StatusOr<double> ComputeReward(const v1::RewardSpec& spec,
                                      const v1::Constraints& constraints) {
   absl::StatusOr<double> acc = Metric(spec, metrics);
   if (!acc.ok()) return acc.status();
+  // Below a floor is a broken constraint: the network scores as an
+  // infeasible candidate does (LearningReward), as one that classifies
+  // nothing.
+  if (!MeetsFloors(constraints.min_accuracy(), constraints.min_macro_f1(),
+                   metrics)) {
+    acc = 0.0;
+  }
   const std::vector<Resource> resources =
       Resources(metrics, ComputeLimits(device, constraints));
   const std::string& type = spec.type();

@@ -6,14 +6,19 @@
 //
 // ACC is the spec's metric: accuracy or macro_f1 of the float model, or
 // accuracy_int8 or macro_f1_int8 of the int8 model (0 for a trial that has
-// no int8 figures: no model of it runs on the device). Limits come from
-// ComputeLimits(device, constraints); SRAM usage is SramUsage(metrics).
+// no int8 figures: no model of it runs on the device). A network whose
+// deployed figures are below constraints.min_accuracy or min_macro_f1
+// breaks a constraint: its ACC is 0, as an infeasible candidate's is.
+// Limits come from ComputeLimits(device, constraints); SRAM usage is
+// SramUsage(metrics).
 // - "accuracy" (default): ACC.
 // - "weighted_exp" (Mukhopadhyay et al. 2023):
 //     R = (Wa*ACC + sum_i Wi*exp(wi*Pi)) / (|Wa| + sum_i |Wi|),
 //   i over flash, sram, macs, latency with Wi != 0, Pi = usage_i / limit_i.
-// - "max" (muNAS): R = -max_i(min(x_i / bound_i, 10) / lambda_i) over
-//   error (x = 1 - ACC, bound 1), flash, sram, and macs when limited.
+// - "max" (muNAS): R = -max(e / lambda_error, max_i(min(x_i / bound_i, 10)
+//   / lambda_i)), each term divided by its lambda (a larger lambda weighs
+//   its term less), e = min(max(0, 1 - ACC - error_bound), 10); i over
+//   flash, sram, and macs whenever constraints.max_macs bounds them.
 // - "linear" (MONAS): R = alpha*ACC - (1-alpha)*cost, cost = mean of
 //   usage/limit over flash, sram, and macs and latency when limited.
 
@@ -23,8 +28,9 @@
 namespace nas {
 
 // InvalidArgument for an unknown type or metric, a resource term without a
-// limit (e.g. weight_macs with no constraints.max_macs), a lambda <= 0 for
-// "max", or alpha outside [0, 1] for "linear". The spec should be completed
+// limit (e.g. weight_macs with no constraints.max_macs), a lambda <= 0 or
+// an error_bound outside [0, 1] for "max", or alpha outside [0, 1] for
+// "linear". The spec should be completed
 // (CompleteSearchSpec) so that defaults are filled.
 absl::StatusOr<double> ComputeReward(const v1::RewardSpec& spec,
                                      const v1::Metrics& metrics,

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -193,6 +194,15 @@ void CheckConstraintValues(const v1::Constraints& c, Problems* p) {
                                 ": must be >= 0 (0 = no limit), got ", value));
     }
   }
+  const std::pair<const char*, double> floors[] = {
+      {"min_accuracy", c.min_accuracy()}, {"min_macro_f1", c.min_macro_f1()}};
+  for (const auto& [field, value] : floors) {
+    if (!(value >= 0 && value <= 1)) {
+      p->push_back(absl::StrCat("constraints.", field,
+                                ": must be in [0, 1] (0 = no floor), got ",
+                                value));
+    }
+  }
 }
 
 void CheckReward(const v1::RewardSpec& r, const v1::Constraints& c,
@@ -233,6 +243,10 @@ void CheckReward(const v1::RewardSpec& r, const v1::Constraints& c,
       p->push_back(
           absl::StrCat("reward.", field, ": must be > 0, got ", value));
     }
+  }
+  if (!(r.error_bound() >= 0 && r.error_bound() <= 1)) {
+    p->push_back(absl::StrCat("reward.error_bound: must be in [0, 1], got ",
+                              r.error_bound()));
   }
 }
 
@@ -308,9 +322,15 @@ std::string ResultCacheKey(const v1::Architecture& arch,
       d.test_path(), d.test_labels_path(), ShapeToString(d.input_shape()),
       d.num_classes(), d.validation_fraction(), d.train_subset(),
       d.validation_subset(), d.evaluate_test() ? 1 : 0);
-  return Sha256Hex(absl::StrCat("tinynas-result-v2\n",
+  // How samples become inputs, and how candidates are validated.
+  const std::string samples = absl::StrFormat(
+      "samples:%d|%d|%d|%s|%d|%d", static_cast<int>(d.layout()), d.length(),
+      static_cast<int>(d.pad()), absl::CEscape(d.label_column()),
+      static_cast<int>(d.normalization()), d.folds());
+  return Sha256Hex(absl::StrCat("tinynas-result-v3\n",
                                 CanonicalSerialization(arch), "\n", recipe,
-                                "\n", data, "\nseed:", completed_spec.seed()));
+                                "\n", data, "\n", samples,
+                                "\nseed:", completed_spec.seed()));
 }
 
 }  // namespace nas

@@ -6,10 +6,14 @@
 //
 // YAML layout (every key optional unless CompleteSearchSpec says otherwise):
 //   name: str
-//   dataset: {name, format: idx|ucr_tsv, train_path, train_labels_path,
+//   dataset: {name, format: idx|ucr_tsv|ts|csv|npy (and aliases, see
+//             common/data/formats.h), train_path, train_labels_path,
 //             test_path, test_labels_path, input_shape: [1,28,28] | "1x28x28",
 //             num_classes, validation_fraction, train_subset,
-//             validation_subset, evaluate_test}
+//             validation_subset, evaluate_test,
+//             layout: channel_major|time_major, length, pad: end|start,
+//             label_column, normalization: none|scale|zscore}
+//   validation: {folds, fraction (= dataset.validation_fraction)}
 //   device: nrf52840 | {name, sram_bytes, flash_bytes, core, clock_hz,
 //                       cycles_per_mac, flash_reserved_bytes,
 //                       sram_reserved_bytes}
@@ -59,7 +63,8 @@ absl::StatusOr<v1::SearchSpec> ParseSearchSpecYaml(absl::string_view yaml);
 // bad recipe values, invalid seed architectures, ...
 // Defaults (applied to 0 / empty fields):
 //   name "search"; policy "random"; seed 1;
-//   dataset.validation_fraction 0.1;
+//   dataset.validation_fraction 0.1; the data set's own defaults (layout,
+//   pad, length, label_column, normalization) as ResolveDataset says;
 //   space: strides [1], min_layers 1, max_layers 6 (not below min_layers),
 //          activation RELU, padding "same", max_consecutive_pooling 1;
 //          layer_types, channels (with conv types), kernels (with conv or
@@ -89,8 +94,9 @@ absl::StatusOr<v1::SearchSpec> ParseAndCompleteSearchSpecYaml(
     absl::string_view yaml, const std::string& data_root);
 
 // Cache key: sha256 hex of (canonical architecture, training recipe except
-// latency_runs, resolved data set identity incl. split/subsets and the search
-// seed).
+// latency_runs, resolved data set identity incl. split/subsets, how samples
+// become inputs (layout, length, pad, label column, normalisation), the
+// folds, and the search seed).
 std::string ResultCacheKey(const v1::Architecture& arch,
                            const v1::SearchSpec& completed_spec);
 

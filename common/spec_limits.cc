@@ -105,7 +105,8 @@ void CheckNumbers(const v1::SearchSpec& spec, Problems* p) {
       {"lambda_error", r.lambda_error()},
       {"lambda_flash", r.lambda_flash()},
       {"lambda_sram", r.lambda_sram()},
-      {"lambda_macs", r.lambda_macs()}};
+      {"lambda_macs", r.lambda_macs()},
+      {"error_bound", r.error_bound()}};
   for (const auto& [field, value] : reward_numbers) {
     Finite(absl::StrCat("reward.", field), value, p);
   }
@@ -113,6 +114,8 @@ void CheckNumbers(const v1::SearchSpec& spec, Problems* p) {
   Finite("device.clock_hz", d.clock_hz(), p);
   Finite("device.cycles_per_mac", d.cycles_per_mac(), p);
   Finite("constraints.max_latency_ms", spec.constraints().max_latency_ms(), p);
+  Finite("constraints.min_accuracy", spec.constraints().min_accuracy(), p);
+  Finite("constraints.min_macro_f1", spec.constraints().min_macro_f1(), p);
 }
 
 }  // namespace

@@ -4,7 +4,9 @@
 // Bounds on what a search spec may hold, whoever sends it (YAML or proto):
 // text lengths and characters, list sizes, and numeric ranges that would
 // otherwise let one request make a worker train forever or the controller
-// hold gigabytes. CompleteSearchSpec applies them.
+// hold gigabytes. CompleteSearchSpec applies them, so that every way a spec
+// arrives (YAML from nasctl, a proto from any client) meets the one table
+// below; nothing else defines a submission limit.
 
 #include <string>
 #include <vector>
@@ -16,15 +18,15 @@ namespace nas {
 inline constexpr size_t kMaxSpecNameLength = 200;
 inline constexpr size_t kMaxNameLength = 100;    // data set, device, core
 inline constexpr size_t kMaxPathLength = 4096;   // data set files
-inline constexpr int kMaxChoices = 256;          // each list of space choices
-inline constexpr int kMaxSeedArchitectures = 1000;
+inline constexpr int kMaxChoices = 64;           // each list of space choices
+inline constexpr int kMaxSeedArchitectures = 100;
 inline constexpr int kMaxEpsilonSteps = 1000;
 inline constexpr int kMaxSizeBins = 64;
 inline constexpr int kMaxEpochs = 10000;
 inline constexpr int kMaxBatchSize = 65536;
 inline constexpr int kMaxLatencyRuns = 10000;
 inline constexpr int kMaxCalibrationSamples = 100000;
-inline constexpr int kMaxTrials = 10000000;
+inline constexpr int kMaxTrials = 100000;  // budget.max_trials
 inline constexpr int kMaxAttempts = 100;
 
 // Appends one line per broken bound to `problems`, each naming the field

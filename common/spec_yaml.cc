@@ -10,8 +10,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/architecture.h"
+#include "common/data/formats.h"
 #include "common/spec.h"
 #include "common/status_macros.h"
 #include "common/yaml_util.h"
@@ -150,15 +152,34 @@ Field FormatField(v1::DatasetSpec* d) {
       "format", [d](const YAML::Node& n, const std::string& p, YamlErrors* e) {
         std::optional<std::string> v = internal::ReadString(n, p, e);
         if (!v) return;
-        const std::string f = absl::AsciiStrToLower(*v);
-        if (f == "idx") {
-          d->set_format(v1::IDX);
-        } else if (f == "ucr_tsv" || f == "ucr-tsv" || f == "tsv") {
-          d->set_format(v1::UCR_TSV);
+        if (const data::FormatInfo* f = data::FindFormat(*v)) {
+          d->set_format(f->format);
         } else {
-          e->Add(p, absl::StrCat("unknown format '", *v, "' (idx or ucr_tsv)"));
+          e->Add(p, absl::StrCat("unknown format '", *v, "' (",
+                                 data::FormatNames(), ")"));
         }
       }};
+}
+
+// A field whose text picks one of `choices` (case and '-'/'_' ignored).
+template <typename Enum>
+Field ChoiceField(const std::string& key,
+                  std::vector<std::pair<std::string, Enum>> choices,
+                  std::function<void(Enum)> set) {
+  return {key, [choices, set](const YAML::Node& n, const std::string& p,
+                              YamlErrors* e) {
+            std::optional<std::string> v = internal::ReadString(n, p, e);
+            if (!v) return;
+            std::string text = absl::AsciiStrToLower(*v);
+            std::replace(text.begin(), text.end(), '-', '_');
+            std::vector<std::string> names;
+            for (const auto& [name, value] : choices) {
+              if (name == text) return set(value);
+              names.push_back(name);
+            }
+            e->Add(p, absl::StrCat("unknown value '", *v, "' (",
+                                   absl::StrJoin(names, ", "), ")"));
+          }};
 }
 
 std::vector<Field> DatasetFields(v1::DatasetSpec* d) {
@@ -179,6 +200,44 @@ std::vector<Field> DatasetFields(v1::DatasetSpec* d) {
       Int64("validation_subset",
             [d](int64_t v) { d->set_validation_subset(v); }),
       Bool("evaluate_test", [d](bool v) { d->set_evaluate_test(v); }),
+      ChoiceField<v1::SeriesLayout>(
+          "layout",
+          {{"channel_major", v1::CHANNEL_MAJOR},
+           {"time_major", v1::TIME_MAJOR}},
+          [d](v1::SeriesLayout v) { d->set_layout(v); }),
+      Int64("length", [d](int64_t v) { d->set_length(v); }),
+      ChoiceField<v1::PadSide>(
+          "pad", {{"end", v1::PAD_END}, {"start", v1::PAD_START}},
+          [d](v1::PadSide v) { d->set_pad(v); }),
+      String("label_column",
+             [d](const std::string& v) { d->set_label_column(v); }),
+      ChoiceField<v1::Normalization>(
+          "normalization",
+          {{"none", v1::NORMALIZATION_NONE},
+           {"scale", v1::NORMALIZATION_SCALE},
+           {"zscore", v1::NORMALIZATION_ZSCORE}},
+          [d](v1::Normalization v) { d->set_normalization(v); }),
+  };
+}
+
+// validation: {folds, fraction}; fraction is dataset.validation_fraction
+// under another name (one of the two).
+std::vector<Field> ValidationFields(v1::DatasetSpec* d) {
+  return {
+      Int32("folds", [d](int32_t v) { d->set_folds(v); }),
+      {"fraction",
+       [d](const YAML::Node& n, const std::string& p, YamlErrors* e) {
+         std::optional<double> v = internal::ReadDouble(n, p, e);
+         if (!v) return;
+         if (d->validation_fraction() != 0) {
+           e->Add(p, "also given as dataset.validation_fraction: give one");
+         } else if (d->folds() > 1) {
+           e->Add(p, absl::StrCat("unused with ", d->folds(),
+                                  " folds (each fold validates on 1/",
+                                  d->folds(), " of the training file)"));
+         }
+         d->set_validation_fraction(*v);
+       }},
   };
 }
 
@@ -290,6 +349,7 @@ std::vector<Field> RewardFields(v1::RewardSpec* r) {
       {"lambda_flash", &v1::RewardSpec::set_lambda_flash},
       {"lambda_sram", &v1::RewardSpec::set_lambda_sram},
       {"lambda_macs", &v1::RewardSpec::set_lambda_macs},
+      {"error_bound", &v1::RewardSpec::set_error_bound},
   };
   for (const auto& [key, setter] : doubles) {
     fields.push_back(
@@ -307,6 +367,8 @@ std::vector<Field> ConstraintFields(v1::Constraints* c) {
       Int64("max_macs", [c](int64_t v) { c->set_max_macs(v); }),
       Double("max_latency_ms", [c](double v) { c->set_max_latency_ms(v); }),
       Int64("max_params", [c](int64_t v) { c->set_max_params(v); }),
+      Double("min_accuracy", [c](double v) { c->set_min_accuracy(v); }),
+      Double("min_macro_f1", [c](double v) { c->set_min_macro_f1(v); }),
   };
 }
 
@@ -395,6 +457,9 @@ std::vector<Field> TopLevelFields(v1::SearchSpec* spec) {
   return {
       String("name", [spec](const std::string& v) { spec->set_name(v); }),
       {"dataset", SectionReader(DatasetFields(spec->mutable_dataset()))},
+      // After dataset: fraction is checked against dataset's.
+      {"validation",
+       SectionReader(ValidationFields(spec->mutable_dataset()))},
       {"device", DeviceReader(spec)},
       {"space", SectionReader(SpaceFields(spec->mutable_space()))},
       {"training", SectionReader(TrainingFields(spec->mutable_training()))},

@@ -7,6 +7,7 @@
 // sequences and line breaks do harm.
 
 #include <cstddef>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -36,6 +37,45 @@ inline absl::Status CheckText(absl::string_view field, absl::string_view text,
     }
   }
   return absl::OkStatus();
+}
+
+// The offset of the first byte of `text` that is not part of well-formed
+// UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above
+// U+10FFFF, no sequence cut short), or nullopt when all of it is.
+inline std::optional<size_t> FirstNonUtf8Byte(absl::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    // Length of the sequence and the range of its second byte.
+    size_t length = 0;
+    unsigned char low = 0x80, high = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) {
+      length = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      length = 3;
+      if (c == 0xe0) low = 0xa0;   // Overlong.
+      if (c == 0xed) high = 0x9f;  // Surrogates.
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      length = 4;
+      if (c == 0xf0) low = 0x90;   // Overlong.
+      if (c == 0xf4) high = 0x8f;  // Above U+10FFFF.
+    } else {
+      return i;
+    }
+    for (size_t k = 1; k < length; ++k) {
+      if (i + k >= text.size()) return i;
+      const unsigned char next = static_cast<unsigned char>(text[i + k]);
+      if (k == 1 ? (next < low || next > high) : (next < 0x80 || next > 0xbf)) {
+        return i;
+      }
+    }
+    i += length;
+  }
+  return std::nullopt;
 }
 
 }  // namespace nas

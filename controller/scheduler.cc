@@ -1,7 +1,6 @@
 #include "controller/scheduler.h"
 
 #include <algorithm>
-#include <array>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -33,42 +32,24 @@ constexpr int kMaxSkipsInARow = 16;
 constexpr absl::Duration kParetoInterval = absl::Seconds(30);
 // How often failing scheduler rounds are logged, after the first.
 constexpr absl::Duration kFailureLogInterval = absl::Seconds(30);
-// Points the front is computed over at once (ParetoFrontIndices is
-// quadratic in its input).
-constexpr size_t kParetoChunk = 512;
 // Final trials read from the store at once for the front.
 constexpr int kParetoPage = 4096;
-
-// Brings `front` to the Pareto front of (front + points), a chunk at a
-// time: the front of (front so far + next chunk), so memory and time stay
-// linear in the points.
-void ExtendParetoFront(const std::vector<std::array<double, 4>>& points,
-                       std::vector<std::vector<double>>* front) {
-  for (size_t start = 0; start < points.size(); start += kParetoChunk) {
-    std::vector<std::vector<double>> batch = std::move(*front);
-    const size_t end = std::min(points.size(), start + kParetoChunk);
-    for (size_t i = start; i < end; ++i) {
-      batch.emplace_back(points[i].begin(), points[i].end());
-    }
-    front->clear();
-    for (size_t i : ParetoFrontIndices(batch)) front->push_back(std::move(batch[i]));
-  }
-}
 
 }  // namespace
 
 absl::StatusOr<int> ParetoFrontSize(TrialStore* store, int64_t search_id,
-                                    int page_size) {
-  std::vector<std::vector<double>> front;
+                                    const FrontRules& rules, int page_size) {
+  FrontBuilder front(rules);
   int after = -1;
   while (true) {
-    NAS_ASSIGN_OR_RETURN(ObjectivePage page,
-                         store->ListFinalObjectives(search_id, after, page_size));
-    ExtendParetoFront(page.points, &front);
-    if (static_cast<int>(page.points.size()) < page_size) break;
+    NAS_ASSIGN_OR_RETURN(
+        FrontCandidatePage page,
+        store->ListFrontCandidates(search_id, after, page_size));
+    for (const v1::Trial& trial : page.trials) front.Add(trial);
+    if (static_cast<int>(page.trials.size()) < page_size) break;
     after = page.last_number;
   }
-  return static_cast<int>(front.size());
+  return static_cast<int>(front.Front().size());
 }
 
 // What became of one proposed architecture.
@@ -87,7 +68,9 @@ Scheduler::Scheduler(TrialStore* store, SearchContexts* contexts,
 Scheduler::~Scheduler() { Stop(); }
 
 absl::StatusOr<v1::Search> Scheduler::SubmitSearch(const v1::SearchSpec& spec) {
-  std::vector<std::string> problems = SubmissionLimitProblems(spec);
+  // CompleteSearchSpec checks the submission limits (common/spec_limits.h)
+  // first.
+  std::vector<std::string> problems;
   absl::StatusOr<v1::SearchSpec> completed =
       CompleteSearchSpec(spec, options_.data_root);
   if (!completed.ok()) {
@@ -104,6 +87,16 @@ absl::StatusOr<v1::Search> Scheduler::SubmitSearch(const v1::SearchSpec& spec) {
             << ") submitted: " << completed->budget().max_trials()
             << " trials on " << completed->device() << ", policy "
             << completed->policy();
+  const v1::DatasetSummary& data = completed->dataset().summary();
+  LOG(INFO) << "search " << id << " data set " << completed->dataset().name()
+            << ": " << data.train_samples() << " train / "
+            << data.test_samples() << " test samples, "
+            << data.class_names_size() << " classes"
+            << (completed->dataset().length() > 0
+                    ? absl::StrCat("; ", data.padded(), " series padded and ",
+                                   data.cut(), " cut to length ",
+                                   completed->dataset().length())
+                    : "");
   Notify(id, 0);
   Wake();
   NAS_ASSIGN_OR_RETURN(SearchRecord record, store_->GetSearch(id));
@@ -404,8 +397,10 @@ absl::Status Scheduler::UpdateParetoSize(const v1::Search& search,
   }
   watch.done = search.trials_done();
   watch.updated = now;
-  NAS_ASSIGN_OR_RETURN(const int size,
-                       ParetoFrontSize(store_, search.id(), kParetoPage));
+  NAS_ASSIGN_OR_RETURN(
+      const int size,
+      ParetoFrontSize(store_, search.id(), FrontRulesFor(search.spec()),
+                      kParetoPage));
   metrics_->SetParetoSize(search.id(), size);
   if (ended) pareto_.erase(search.id());
   return absl::OkStatus();

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/pareto.h"
 #include "controller/change_listener.h"
 #include "controller/clock.h"
 #include "controller/controller_metrics.h"
@@ -144,11 +145,12 @@ class Scheduler {
   std::thread loop_;
 };
 
-// The size of a search's Pareto front over its SUCCEEDED and CACHED trials,
-// read from `store` `page_size` trials at a time, so that memory stays
-// bounded whatever the size of the search.
+// The size of a search's Pareto front under `rules` (common/pareto.h: the
+// same front GetParetoFront returns), read from `store` `page_size` final
+// trials at a time, so that memory stays linear in the front and the
+// distinct architectures whatever the size of the search.
 absl::StatusOr<int> ParetoFrontSize(TrialStore* store, int64_t search_id,
-                                    int page_size);
+                                    const FrontRules& rules, int page_size);
 
 }  // namespace nas::controller
 

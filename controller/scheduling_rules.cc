@@ -149,6 +149,9 @@ absl::Status ValidateTrialResult(const v1::TrialResult& result) {
   unit("macro_f1_int8", m.macro_f1_int8());
   unit("test_accuracy_int8", m.test_accuracy_int8());
   unit("test_macro_f1_int8", m.test_macro_f1_int8());
+  unit("accuracy_spread", m.accuracy_spread());
+  unit("macro_f1_spread", m.macro_f1_spread());
+  positive("folds", m.folds());
   positive("latency_ms_int8_cpu", m.latency_ms_int8_cpu());
   if (m.notes_size() > kMaxNotes) {
     problems.push_back(absl::StrCat("result.metrics.notes: ", m.notes_size(),
@@ -198,60 +201,20 @@ std::string SanitizeReason(const std::string& reason) {
   return out;
 }
 
-std::vector<std::string> SubmissionLimitProblems(const v1::SearchSpec& spec) {
-  std::vector<std::string> problems;
-  if (spec.name().size() > kMaxSearchNameLength) {
-    problems.push_back(absl::StrCat("name: ", spec.name().size(),
-                                    " characters, at most ",
-                                    kMaxSearchNameLength, " allowed"));
-  }
-  if (spec.name().find('\0') != std::string::npos) {
-    problems.push_back("name: contains a NUL character");
-  }
-  if (spec.seed_architectures_size() > kMaxSeedArchitectures) {
-    problems.push_back(
-        absl::StrCat("seed_architectures: ", spec.seed_architectures_size(),
-                     " given, at most ", kMaxSeedArchitectures, " allowed"));
-  }
-  const v1::SearchSpace& space = spec.space();
-  for (const auto& [field, size] :
-       {std::pair<const char*, int>{"layer_types", space.layer_types_size()},
-        {"channels", space.channels_size()},
-        {"kernels", space.kernels_size()},
-        {"strides", space.strides_size()},
-        {"dense_units", space.dense_units_size()},
-        {"dropout_rates", space.dropout_rates_size()}}) {
-    if (size > kMaxSpaceChoices) {
-      problems.push_back(absl::StrCat("space.", field, ": ", size,
-                                      " choices, at most ", kMaxSpaceChoices,
-                                      " allowed"));
-    }
-  }
-  if (spec.budget().max_trials() > kMaxTrialsPerSearch) {
-    problems.push_back(
-        absl::StrCat("budget.max_trials: ", spec.budget().max_trials(),
-                     " > limit ", kMaxTrialsPerSearch));
-  }
-  return problems;
-}
-
-std::vector<v1::Trial> ParetoTrials(const std::vector<v1::Trial>& trials) {
-  std::vector<const v1::Trial*> candidates;
-  std::vector<std::vector<double>> points;
-  for (const v1::Trial& t : trials) {
-    if (t.state() != v1::TRIAL_SUCCEEDED && t.state() != v1::TRIAL_CACHED) {
-      continue;
-    }
-    candidates.push_back(&t);
-    points.push_back(TrialObjectives(t.metrics()));
-  }
+std::vector<v1::Trial> ParetoTrials(const std::vector<v1::Trial>& trials,
+                                    const FrontRules& rules) {
   std::vector<v1::Trial> front;
-  for (size_t i : ParetoFrontIndices(points)) front.push_back(*candidates[i]);
-  std::stable_sort(front.begin(), front.end(),
-                   [](const v1::Trial& a, const v1::Trial& b) {
-                     return DeployedAccuracy(a.metrics()) >
-                            DeployedAccuracy(b.metrics());
-                   });
+  for (size_t i : ParetoFront(rules, trials)) front.push_back(trials[i]);
+  std::sort(front.begin(), front.end(),
+            [&rules](const v1::Trial& a, const v1::Trial& b) {
+              const double qa = FrontQuality(rules, a.metrics());
+              const double qb = FrontQuality(rules, b.metrics());
+              if (qa != qb) return qa > qb;
+              const double sa = FrontSpread(rules, a.metrics());
+              const double sb = FrontSpread(rules, b.metrics());
+              if (sa != sb) return sa < sb;
+              return a.number() < b.number();
+            });
   return front;
 }
 

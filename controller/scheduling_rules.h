@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/pareto.h"
 #include "controller/store/trial_store.h"
 #include "proto/nas.pb.h"
 
@@ -33,13 +34,9 @@ inline constexpr int kUnlearnedQueueBuffer = 8;
 // refilling after the one before.
 int QueueBuffer(bool learns_from_results, int total_slots);
 
-// Limits on what a client may submit.
-inline constexpr int kMaxSearchNameLength = 200;
-inline constexpr int kMaxSeedArchitectures = 100;
-inline constexpr int kMaxSpaceChoices = 64;  // Entries of each space list.
-inline constexpr int kMaxTrialsPerSearch = 100000;
+// Limits on what a worker may report (what a client may submit is bounded
+// by common/spec_limits.h, through CompleteSearchSpec).
 inline constexpr size_t kMaxFailureReasonLength = 2000;
-// Limits on what a worker may report.
 inline constexpr int kMaxNotes = 32;  // Metrics.notes entries.
 // A serialised QuantizedModel, test vectors included (it is stored in
 // PostgreSQL with its trial and travels in one gRPC message).
@@ -80,21 +77,18 @@ v1::Metrics MergeMeasuredMetrics(const v1::Metrics& analytic,
                                  const v1::Metrics& measured);
 
 // InvalidArgument naming every problem of a worker's result: no outcome,
-// an empty failure reason, or metrics out of range (accuracies and F1 in
-// [0, 1], times and rates finite and >= 0).
+// an empty failure reason, or metrics out of range (accuracies, F1 and
+// their spreads in [0, 1], times and rates finite and >= 0).
 absl::Status ValidateTrialResult(const v1::TrialResult& result);
 
 // A failure reason fit to store: NUL bytes removed, at most
 // kMaxFailureReasonLength bytes (cut at a UTF-8 boundary).
 std::string SanitizeReason(const std::string& reason);
 
-// Problems with a submitted spec that CompleteSearchSpec does not check
-// (size limits, NUL bytes), one per line; empty when none.
-std::vector<std::string> SubmissionLimitProblems(const v1::SearchSpec& spec);
-
-// The trials on the Pareto front (1 - accuracy, flash, peak SRAM, MACs) among
-// the SUCCEEDED and CACHED ones, best accuracy first.
-std::vector<v1::Trial> ParetoTrials(const std::vector<v1::Trial>& trials);
+// The trials on the Pareto front under `rules` (common/pareto.h), best
+// FrontQuality first (ties: smaller spread, then lower number).
+std::vector<v1::Trial> ParetoTrials(const std::vector<v1::Trial>& trials,
+                                    const FrontRules& rules);
 
 }  // namespace nas::controller
 

@@ -83,14 +83,14 @@ void SearchQueries::AttachProgress(v1::Trial* trial) const {
 
 absl::StatusOr<std::vector<v1::Trial>> SearchQueries::ParetoFront(
     int64_t search_id, const std::string& device) {
+  NAS_ASSIGN_OR_RETURN(SearchRecord record, store_->GetSearch(search_id));
   NAS_ASSIGN_OR_RETURN(
       std::vector<v1::Trial> trials,
-      ListTrials(search_id, v1::TRIAL_STATE_UNSPECIFIED));
+      store_->ListTrials(search_id, v1::TRIAL_STATE_UNSPECIFIED));
   if (!device.empty()) {
     absl::StatusOr<v1::DeviceProfile> profile = FindDeviceProfile(device);
     if (!profile.ok()) {
       // The search's own custom device is known by its name too.
-      NAS_ASSIGN_OR_RETURN(SearchRecord record, store_->GetSearch(search_id));
       if (record.search.spec().device() != device) {
         return absl::InvalidArgumentError(
             absl::StrCat("device: ", profile.status().message()));
@@ -104,7 +104,7 @@ absl::StatusOr<std::vector<v1::Trial>> SearchQueries::ParetoFront(
     }
     trials = std::move(fitting);
   }
-  return ParetoTrials(trials);
+  return ParetoTrials(trials, FrontRulesFor(record.search.spec()));
 }
 
 absl::StatusOr<ModelExport> SearchQueries::ExportModel(

@@ -49,10 +49,12 @@ class SearchQueries {
   // In number order; UNSPECIFIED = every state.
   absl::StatusOr<std::vector<v1::Trial>> ListTrials(int64_t search_id,
                                                     v1::TrialState state);
-  // The non-dominated SUCCEEDED and CACHED trials (1 - accuracy, flash,
-  // peak SRAM, MACs), best accuracy first. With `device`, only the trials
-  // whose network fits that built-in device's flash and SRAM; an unknown
-  // device is InvalidArgument.
+  // The search's Pareto front under its spec's rules (common/pareto.h:
+  // one point per architecture, floors, the spec's metric, SRAM as
+  // max(peak, arena), spread as tie-breaker), best quality first. With
+  // `device`, the front of the trials whose network fits that built-in
+  // device's (or the search's own custom device's) flash and SRAM; an
+  // unknown device is InvalidArgument.
   absl::StatusOr<std::vector<v1::Trial>> ParetoFront(int64_t search_id,
                                                      const std::string& device);
   // The TorchScript of a trial of the search; trial 0 = the best one.

@@ -247,6 +247,12 @@ absl::StatusOr<ReportAck> TrialDispatcher::Report(
   VLOG(1) << "trial " << trial_id << " of search " << trial.search_id() << " "
           << v1::TrialState_Name(state) << " after " << done.duration_seconds
           << " s (worker " << worker_id << ")";
+  if (done.search_failed) {
+    LOG(WARNING) << "search " << trial.search_id() << " FAILED: data: "
+                 << done.trial.failure_reason() << " (trial " << trial_id
+                 << ", worker " << worker_id << ")";
+    contexts_->Forget(trial.search_id());
+  }
   if (listener_ != nullptr) {
     listener_->OnSearchChanged(trial.search_id(), trial_id);
   }
@@ -373,6 +379,7 @@ absl::StatusOr<TrialOutcome> TrialDispatcher::MakeOutcome(
     outcome.state = v1::TRIAL_FAILED;
     outcome.metrics = trial.metrics();
     outcome.failure_reason = SanitizeReason(result.failure_reason());
+    outcome.data_error = result.data_error();
     return outcome;
   }
   const v1::SearchSpec& spec = context.spec();

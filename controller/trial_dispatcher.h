@@ -72,7 +72,8 @@ class TrialDispatcher {
       const std::vector<const v1::TrialProgress*>& progress = {});
   // Records a worker's result. InvalidArgument for a malformed result,
   // NotFound for an unknown trial; accepted=false (changing nothing) for a
-  // duplicate or stale report. Then leases up to `lease_next` tasks, as
+  // duplicate or stale report. A failure with data_error fails the whole
+  // search with its reason (TrialStore::CompleteTrial). Then leases up to `lease_next` tasks, as
   // Lease does, whether or not the result was accepted. A report repeated
   // because the answer to its first attempt was lost gets the tasks leased
   // with that answer, those of them its worker still holds, instead of new

@@ -147,6 +147,12 @@ grpc::ServerUnaryReactor* WorkerServiceImpl::ReportTrial(
     if (!request->has_result()) {
       return absl::InvalidArgumentError("result is required");
     }
+    if (request->result().data_error() &&
+        !request->result().has_failure_reason()) {
+      return absl::InvalidArgumentError(
+          "result.data_error: needs failure_reason (what is wrong with the "
+          "data)");
+    }
     NAS_RETURN_IF_ERROR(CheckSlots("lease_next", request->lease_next(), 0));
     NAS_ASSIGN_OR_RETURN(
         ReportAck ack,

@@ -185,7 +185,7 @@ absl::StatusOr<int> RunPareto(const Context& ctx) {
     ctx.out() << "no trained trials on the Pareto front yet\n";
   } else {
     ctx.out() << "Pareto front of search " << id
-              << " (accuracy vs flash vs peak SRAM vs MACs), " << front->size()
+              << " (the reward's metric vs flash vs SRAM vs MACs), " << front->size()
               << " trial" << (front->size() == 1 ? "" : "s") << ":\n"
               << RenderParetoTable(*std::move(front));
   }

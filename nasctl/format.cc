@@ -17,6 +17,16 @@
 
 namespace nas::nasctl {
 
+namespace {
+
+// Terminal columns of UTF-8 text: its code points ("\u00b1" is one).
+size_t DisplayWidth(const std::string& text) {
+  return std::count_if(text.begin(), text.end(),
+                       [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
+}
+
+}  // namespace
+
 Table::Table(std::vector<Column> columns) : columns_(std::move(columns)) {}
 
 void Table::AddRow(std::vector<std::string> cells) {
@@ -27,14 +37,14 @@ void Table::AddRow(std::vector<std::string> cells) {
 std::string Table::Render() const {
   std::vector<size_t> widths(columns_.size(), 0);
   for (size_t c = 0; c < columns_.size(); ++c) {
-    widths[c] = columns_[c].header.size();
-    for (const auto& row : rows_) widths[c] = std::max(widths[c], row[c].size());
+    widths[c] = DisplayWidth(columns_[c].header);
+    for (const auto& row : rows_) widths[c] = std::max(widths[c], DisplayWidth(row[c]));
   }
   auto render_row = [&](const std::vector<std::string>& cells) {
     std::string line;
     for (size_t c = 0; c < cells.size(); ++c) {
       const bool last = c + 1 == cells.size();
-      const std::string pad(widths[c] - cells[c].size(), ' ');
+      const std::string pad(widths[c] - DisplayWidth(cells[c]), ' ');
       if (c > 0) line += "  ";
       if (columns_[c].right_align) {
         line += pad + cells[c];

@@ -91,19 +91,49 @@ std::string Summary(const ReportData& data) {
 
 std::string FrontTable(const ReportData& data) {
   if (data.front.empty()) return "";
-  HtmlTable table("front-table", {{"trial", true}, {"#", true}, {"accuracy", true},
-                                  {"float", true}, {"flash", true}, {"SRAM", true}, {"MACs", true},
-                                  {"latency (est.)", true}, {"architecture"}});
+  const FrontRules rules = FrontRulesFor(data.search.spec());
+  HtmlTable table("front-table", {{"trial", true}, {"#", true}, {FrontQualityName(rules), true},
+                                  {"spread", true}, {"float", true}, {"flash", true},
+                                  {"SRAM", true}, {"MACs", true}, {"latency (est.)", true},
+                                  {"architecture"}});
   for (const v1::Trial& t : data.front) {
     const v1::Metrics& m = t.metrics();
+    const double float_quality = rules.macro_f1 ? m.macro_f1() : m.accuracy();
     table.AddRow({absl::StrCat(t.id()), absl::StrCat(t.number()),
-                  FormatScore(DeployedAccuracy(m)), m.int8() ? FormatScore(m.accuracy()) : "-",
-                  FormatBytes(m.flash_bytes()), FormatBytes(SramUsage(m)),
-                  FormatCount(m.macs()), FormatMillis(m.latency_ms_estimate()),
-                  ArchitectureText(t.architecture())});
+                  FormatScore(FrontQuality(rules, m)),
+                  m.folds() > 1 ? absl::StrCat(FormatScore(FrontSpread(rules, m)), " (", m.folds(),
+                                               " folds)")
+                                : "-",
+                  m.int8() ? FormatScore(float_quality) : "-", FormatBytes(m.flash_bytes()),
+                  FormatBytes(SramUsage(m)), FormatCount(m.macs()),
+                  FormatMillis(m.latency_ms_estimate()), ArchitectureText(t.architecture())});
   }
   return absl::StrCat("<h3>Trials on the front (", data.front.size(), ")</h3>\n",
                       table.Render());
+}
+
+// How the front was chosen, in one paragraph.
+std::string FrontRulesNote(const ReportData& data) {
+  const FrontRules rules = FrontRulesFor(data.search.spec());
+  std::string out = absl::StrCat(
+      "<p class=\"note\">Every trained trial in grey, the front (validation ",
+      FrontQualityName(rules),
+      ", the reward's metric, against flash, SRAM and MACs) highlighted, the device's limits "
+      "dashed. One point per architecture (a cached repeat is not a second point); of two "
+      "networks equal in every objective, the one with the smaller spread over the folds is "
+      "kept");
+  if (rules.min_accuracy > 0) {
+    absl::StrAppend(&out, "; networks below accuracy ", FormatScore(rules.min_accuracy),
+                    " (constraints.min_accuracy)");
+  }
+  if (rules.min_macro_f1 > 0) {
+    absl::StrAppend(&out, rules.min_accuracy > 0 ? " or" : "; networks", " below macro-F1 ",
+                    FormatScore(rules.min_macro_f1), " (constraints.min_macro_f1)");
+  }
+  if (rules.min_accuracy > 0 || rules.min_macro_f1 > 0) {
+    absl::StrAppend(&out, " are kept off it");
+  }
+  return out + ".</p>\n";
 }
 
 // The most recent trials that did not train, with why.
@@ -145,8 +175,7 @@ std::string RenderReportHtml(const ReportData& data) {
   absl::StrAppend(&out, "<section id=\"convergence\">\n<h2>Convergence</h2>\n",
                   "<div class=\"plots\">\n", RenderConvergencePlots(data), "</div>\n</section>\n");
   absl::StrAppend(&out, "<section id=\"pareto\">\n<h2>Pareto front</h2>\n",
-                  "<p class=\"note\">Every trained trial in grey, the front (accuracy against "
-                  "flash, SRAM and MACs) highlighted, the device's limits dashed.</p>\n",
+                  FrontRulesNote(data),
                   "<div class=\"plots\">\n", RenderParetoPlots(data), "</div>\n",
                   FrontTable(data), "</section>\n");
   absl::StrAppend(&out, "<section id=\"top-models\">\n<h2>Top models</h2>\n",

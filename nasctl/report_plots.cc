@@ -25,6 +25,10 @@ constexpr double kFaintOpacity = 0.35;
 std::string TrialTitle(const v1::Trial& t) {
   const v1::Metrics& m = t.metrics();
   return absl::StrCat("trial ", t.id(), " (#", t.number(), ") acc ", FormatScore(DeployedAccuracy(m)),
+                      " F1 ", FormatScore(DeployedMacroF1(m)),
+                      m.folds() > 1 ? absl::StrCat(" spread ", FormatScore(m.accuracy_spread()),
+                                                   "/", FormatScore(m.macro_f1_spread()))
+                                    : "",
                       " reward ", FormatScore(t.reward()), " flash ",
                       FormatBytes(m.flash_bytes()), " SRAM ", FormatBytes(SramUsage(m)),
                       " MACs ", FormatCount(m.macs()), " | ", ArchitectureText(t.architecture()));
@@ -72,28 +76,37 @@ std::string ConvergencePlot(const std::string& title, const PlotAxis& x_axis,
   return plot.Render();
 }
 
-// One Pareto scatter plot: accuracy against the resource `x_of`.
+// One Pareto scatter plot: the front's quality (the reward's metric)
+// against the resource `x_of`.
 std::string ParetoPlot(const ReportData& data, const std::string& title, const PlotAxis& x_axis,
                        const std::function<double(const v1::Metrics&)>& x_of,
                        double limit, const std::string& limit_name) {
+  const FrontRules rules = FrontRulesFor(data.search.spec());
   PlotSeries all{"all trained trials", "trial", kFaintColor, PlotSeries::Kind::kPoints};
   all.opacity = kFaintOpacity;
   all.radius = 2.5;
   all.max_points = kMaxFaintPoints;
   for (const v1::Trial* t : MeasuredTrials(data)) {
-    all.points.push_back({x_of(t->metrics()), DeployedAccuracy(t->metrics()), ""});
+    all.points.push_back({x_of(t->metrics()), FrontQuality(rules, t->metrics()), ""});
   }
   PlotSeries front{"Pareto front", "front", kFrontColor, PlotSeries::Kind::kPoints};
   front.radius = 4.5;
   for (const v1::Trial& t : data.front) {
-    front.points.push_back({x_of(t.metrics()), DeployedAccuracy(t.metrics()), TrialTitle(t)});
+    front.points.push_back({x_of(t.metrics()), FrontQuality(rules, t.metrics()), TrialTitle(t)});
   }
-  SvgPlot plot(title, x_axis, {"validation accuracy", Scale::kLinear});
+  SvgPlot plot(title, x_axis,
+               {absl::StrCat("validation ", FrontQualityName(rules)), Scale::kLinear});
   plot.set_empty_message("no trained trial yet");
   plot.AddSeries(std::move(all));
   plot.AddSeries(std::move(front));
   if (limit > 0) {
     plot.AddLimit({/*vertical=*/true, limit, absl::StrCat(limit_name, " ", TickLabel(limit))});
+  }
+  // The floor of the plotted quality: the front holds nothing below it.
+  const double floor = rules.macro_f1 ? rules.min_macro_f1 : rules.min_accuracy;
+  if (floor > 0) {
+    plot.AddLimit({/*vertical=*/false, floor,
+                   absl::StrCat(FrontQualityName(rules), " floor ", FormatScore(floor))});
   }
   return plot.Render();
 }

@@ -20,11 +20,13 @@ inline constexpr int kMaxFaintPoints = 1500;
 // the time since the search started.
 std::string RenderConvergencePlots(const ReportData& data);
 
-// The Pareto front: accuracy against int8 flash, against SRAM (the larger
-// of peak and arena, as the device limit is checked) and against MACs;
-// every trained trial faint (class "trial"), the front highlighted (class
-// "front", one circle per front trial in each plot), and the device's
-// limits (with the spec's constraints) as dashed lines.
+// The Pareto front (data.front, GetParetoFront's): the front's quality
+// (FrontQuality: the reward's metric) against int8 flash, against SRAM (the
+// larger of peak and arena, as the device limit is checked) and against
+// MACs; every trained trial faint (class "trial"), the front highlighted
+// (class "front", one circle per front trial in each plot), and the
+// device's limits (with the spec's constraints) and the quality's floor
+// (constraints.min_accuracy or min_macro_f1) as dashed lines.
 std::string RenderParetoPlots(const ReportData& data);
 
 }  // namespace nas::nasctl

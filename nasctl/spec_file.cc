@@ -1,15 +1,19 @@
 #include "nasctl/spec_file.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "common/text_check.h"
 #include "yaml-cpp/yaml.h"
 
 namespace nas::nasctl {
@@ -74,9 +78,27 @@ std::string ResolveDatasetPaths(const std::string& yaml, absl::string_view base_
   return std::string(emitter.c_str()) + "\n";
 }
 
+absl::Status CheckIsText(const std::string& path, absl::string_view text) {
+  std::optional<size_t> bad = FirstNonUtf8Byte(text);
+  const size_t nul = text.find('\0');
+  if (nul != absl::string_view::npos && (!bad.has_value() || nul < *bad)) {
+    bad = nul;
+  }
+  if (!bad.has_value()) return absl::OkStatus();
+  const size_t line = 1 + std::count(text.begin(), text.begin() + *bad, '\n');
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "%s is not UTF-8 text: byte 0x%02x at offset %d (line %d)", path,
+      static_cast<unsigned char>(text[*bad]), *bad, line));
+}
+
 absl::StatusOr<std::string> LoadSpecYaml(const std::string& path) {
   absl::StatusOr<std::string> text = ReadTextFile(path);
   if (!text.ok()) return text.status();
+  // A spec travels in a proto string, which must be UTF-8: say so here
+  // rather than let the protobuf library refuse it.
+  if (absl::Status is_text = CheckIsText(path, *text); !is_text.ok()) {
+    return is_text;
+  }
   if (absl::StripAsciiWhitespace(*text).empty()) {
     return absl::InvalidArgumentError(absl::StrCat(path, " is empty"));
   }

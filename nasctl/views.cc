@@ -30,26 +30,39 @@ void AppendField(std::string* out, absl::string_view key, absl::string_view valu
                   value, "\n");
 }
 
+// A deployed figure of `m`, with its spread over the folds when there were.
+std::string Deployed(double value, double spread, const v1::Metrics& m) {
+  return ScoreWithSpread(value, spread, m.folds());
+}
+
 void AppendBestTrial(std::string* out, const v1::Trial& best) {
   const v1::Metrics& m = best.metrics();
   absl::StrAppend(out, "best model: trial ", best.id(), " (#", best.number(), ")\n");
   AppendField(out, "architecture", ArchitectureText(best.architecture()));
   if (m.int8()) {
-    std::string int8 = absl::StrCat(FormatScore(m.accuracy_int8()), " (macro-F1 ",
-                                    FormatScore(m.macro_f1_int8()), ")");
+    std::string int8 = absl::StrCat(Deployed(m.accuracy_int8(), m.accuracy_spread(), m),
+                                    " (macro-F1 ",
+                                    Deployed(m.macro_f1_int8(), m.macro_f1_spread(), m), ")");
     if (m.test_accuracy_int8() > 0) {
       absl::StrAppend(&int8, ", test ", FormatScore(m.test_accuracy_int8()), " (macro-F1 ",
                       FormatScore(m.test_macro_f1_int8()), ")");
     }
     AppendField(out, "accuracy", absl::StrCat(int8, ", int8 runtime"));
   }
-  std::string accuracy = absl::StrCat(FormatScore(m.accuracy()), " (macro-F1 ",
-                                      FormatScore(m.macro_f1()), ")");
+  const int float_folds = m.int8() ? 0 : m.folds();  // The spread is the deployed model's.
+  std::string accuracy =
+      absl::StrCat(ScoreWithSpread(m.accuracy(), m.accuracy_spread(), float_folds),
+                   " (macro-F1 ", ScoreWithSpread(m.macro_f1(), m.macro_f1_spread(), float_folds),
+                   ")");
   if (m.test_accuracy() > 0) {
     absl::StrAppend(&accuracy, ", test ", FormatScore(m.test_accuracy()), " (macro-F1 ",
                     FormatScore(m.test_macro_f1()), ")");
   }
   AppendField(out, m.int8() ? "float" : "accuracy", accuracy);
+  if (m.folds() > 1) {
+    AppendField(out, "folds", absl::StrCat("mean \xC2\xB1 spread over ", m.folds(),
+                                           " folds (validation figures)"));
+  }
   for (const std::string& note : m.notes()) AppendField(out, "note", note);
   AppendField(out, "reward", FormatScore(best.reward()));
   AppendField(out, "params", FormatInteger(m.params()));
@@ -76,21 +89,6 @@ void AppendBestTrial(std::string* out, const v1::Trial& best) {
 }
 
 }  // namespace
-
-std::string DatasetSummary(const v1::DatasetSpec& dataset) {
-  std::string text = dataset.name().empty() ? "(custom)" : dataset.name();
-  if (dataset.input_shape().dims_size() > 0) {
-    absl::StrAppend(&text, ", input ", ShapeToString(dataset.input_shape()), ", ",
-                    dataset.num_classes(), " classes");
-  }
-  if (dataset.train_subset() > 0) {
-    absl::StrAppend(&text, ", train subset ", dataset.train_subset());
-  }
-  if (dataset.validation_fraction() > 0) {
-    absl::StrAppend(&text, ", validation fraction ", dataset.validation_fraction());
-  }
-  return text;
-}
 
 bool HasMeasuredMetrics(const v1::Trial& trial) {
   return trial.state() == v1::TRIAL_SUCCEEDED || trial.state() == v1::TRIAL_CACHED;
@@ -173,7 +171,9 @@ std::string RenderSearchDetails(const v1::Search& search, const v1::Trial* best,
   std::string out = absl::StrCat("search ", search.id(), ": ", search.name(), "\n");
   AppendField(&out, "state", SearchStateName(search.state()));
   if (!search.message().empty()) AppendField(&out, "message", search.message());
-  AppendField(&out, "dataset", DatasetSummary(spec.dataset()));
+  for (const auto& [key, value] : DatasetLines(spec.dataset())) {
+    AppendField(&out, key, value);
+  }
   AppendField(&out, "device", spec.device().empty() ? spec.custom_device().name() : spec.device());
   AppendField(&out, "policy", absl::StrCat(spec.policy().empty() ? "random" : spec.policy(),
                                            ", seed ", spec.seed()));
@@ -222,8 +222,8 @@ std::string RenderTrialTable(const std::vector<v1::Trial>& trials) {
     const bool measured = HasMeasuredMetrics(t);
     const bool analytic = HasAnalyticMetrics(t);
     table.AddRow({absl::StrCat(t.number()), absl::StrCat(t.id()), TrialStateName(t.state()),
-                  ScoreOrDash(measured, DeployedAccuracy(m)),
-                  ScoreOrDash(measured, DeployedMacroF1(m)),
+                  measured ? Deployed(DeployedAccuracy(m), m.accuracy_spread(), m) : "-",
+                  measured ? Deployed(DeployedMacroF1(m), m.macro_f1_spread(), m) : "-",
                   ScoreOrDash(measured && m.int8(), m.accuracy()),
                   ScoreOrDash(measured, t.reward()),
                   analytic ? FormatInteger(m.params()) : "-",
@@ -236,17 +236,18 @@ std::string RenderTrialTable(const std::vector<v1::Trial>& trials) {
   return table.Render();
 }
 
-std::string RenderParetoTable(std::vector<v1::Trial> trials) {
-  std::stable_sort(trials.begin(), trials.end(), [](const v1::Trial& a, const v1::Trial& b) {
-    return DeployedAccuracy(a.metrics()) > DeployedAccuracy(b.metrics());
-  });
+std::string RenderParetoTable(const std::vector<v1::Trial>& trials) {
   Table table({{"TRIAL", true}, {"#", true}, {"ACCURACY", true}, {"MACRO-F1", true},
-               {"FLOAT", true}, {"PARAMS", true}, {"FLASH", true}, {"PEAK SRAM", true}, {"ARENA", true},
-               {"MACS", true}, {"EST. LATENCY", true}, {"ARCHITECTURE"}});
+               {"SPREAD", true}, {"FLOAT", true}, {"PARAMS", true}, {"FLASH", true},
+               {"PEAK SRAM", true}, {"ARENA", true}, {"MACS", true}, {"EST. LATENCY", true},
+               {"ARCHITECTURE"}});
   for (const v1::Trial& t : trials) {
     const v1::Metrics& m = t.metrics();
     table.AddRow({absl::StrCat(t.id()), absl::StrCat(t.number()),
                   FormatScore(DeployedAccuracy(m)), FormatScore(DeployedMacroF1(m)),
+                  m.folds() > 1 ? absl::StrCat(FormatScore(m.accuracy_spread()), "/",
+                                               FormatScore(m.macro_f1_spread()))
+                                : "-",
                   m.int8() ? FormatScore(m.accuracy()) : "-", FormatInteger(m.params()),
                   FormatBytes(m.flash_bytes()), FormatBytes(m.peak_sram_bytes()),
                   FormatBytes(m.arena_bytes()), FormatCount(m.macs()),
@@ -325,7 +326,8 @@ std::string RenderTrialEvent(const v1::Trial& trial) {
                                   TrialStateName(trial.state()));
   const v1::Metrics& m = trial.metrics();
   if (HasMeasuredMetrics(trial)) {
-    absl::StrAppend(&line, m.int8() ? " int8 acc " : " acc ", FormatScore(DeployedAccuracy(m)),
+    absl::StrAppend(&line, m.int8() ? " int8 acc " : " acc ",
+                    Deployed(DeployedAccuracy(m), m.accuracy_spread(), m),
                     " reward ",
                     FormatScore(trial.reward()));
   }

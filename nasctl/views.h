@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "nasctl/dataset_view.h"  // DatasetLines, DatasetSummary.
 #include "proto/nas.pb.h"
 
 namespace nas::nasctl {
@@ -27,9 +28,11 @@ std::string RenderSearchDetails(const v1::Search& search, const v1::Trial* best,
 // architecture.
 std::string RenderTrialTable(const std::vector<v1::Trial>& trials);
 
-// `nasctl pareto`: trial, accuracy, macro-F1, params, flash, peak SRAM,
-// arena, MACs, estimated latency and architecture, best accuracy first.
-std::string RenderParetoTable(std::vector<v1::Trial> trials);
+// `nasctl pareto`: trial, accuracy, macro-F1, their spreads over the folds
+// ("0.0120/0.0150", "-" with one split), float accuracy, params, flash, peak
+// SRAM, arena, MACs, estimated latency and architecture, in the order given
+// (GetParetoFront's: the front's quality, best first).
+std::string RenderParetoTable(const std::vector<v1::Trial>& trials);
 
 // `nasctl policy`: what search `search_id`'s policy has learnt: policy,
 // results observed, models, epsilon (qlearning), mutation rate (evolution
@@ -65,9 +68,6 @@ bool HasMeasuredMetrics(const v1::Trial& trial);
 // Why a trial did not train: its violations (INFEASIBLE), failure reason
 // (FAILED, CANCELLED) or cache source (CACHED); empty otherwise.
 std::string TrialNote(const v1::Trial& trial);
-
-// "ecg5000, input 1x140, 5 classes, train subset 300, ...".
-std::string DatasetSummary(const v1::DatasetSpec& dataset);
 
 // "CONV2D(8,k3,s1,p1) RELU ... LINEAR(10)".
 std::string ArchitectureText(const v1::Architecture& arch);

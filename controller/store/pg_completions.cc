@@ -151,6 +151,28 @@ void CacheResults(pqxx::transaction_base& txn,
       json, Ms(now));
 }
 
+// Fails the RUNNING search of a trial that failed on its data set, with
+// the reason, and cancels its queued trials (locked in id order, as the
+// lease statement locks them). Returns whether this call failed it.
+bool FailSearchOnDataError(pqxx::transaction_base& txn, int64_t search_id,
+                           const std::string& reason, absl::Time now) {
+  const std::string message = absl::StrCat("data: ", reason);
+  if (txn.exec_params("UPDATE searches SET state = 4, message = $2, "
+                      "finished_ms = $3 WHERE id = $1 AND state = 2 "
+                      "RETURNING id",
+                      search_id, message, Ms(now))
+          .empty()) {
+    return false;
+  }
+  txn.exec_params(
+      "UPDATE trials t SET state = 7, finished_ms = $2, failure_reason = $3 "
+      "FROM (SELECT id FROM trials WHERE search_id = $1 AND state = 1 "
+      "      ORDER BY id FOR UPDATE) p "
+      "WHERE t.id = p.id AND t.state = 1",
+      search_id, Ms(now), absl::StrCat("search failed: ", message));
+  return true;
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<absl::StatusOr<CompletionResult>>> CompleteTrialsIn(
@@ -201,6 +223,11 @@ absl::StatusOr<std::vector<absl::StatusOr<CompletionResult>>> CompleteTrialsIn(
     result.trial = it->second;
     result.duration_seconds =
         (Ms(now) - row.started_ms.value_or(Ms(now))) / 1000.0;
+    // Locks go trial, search: the search row after its trial's.
+    if (c.outcome.state == v1::TRIAL_FAILED && c.outcome.data_error) {
+      result.search_failed = FailSearchOnDataError(
+          txn, result.trial.search_id(), c.outcome.failure_reason, now);
+    }
   }
   CacheResults(txn, results, now);
   return out;

@@ -448,22 +448,30 @@ absl::StatusOr<std::vector<v1::Trial>> PgTrialStore::ListTrials(
       });
 }
 
-absl::StatusOr<ObjectivePage> PgTrialStore::ListFinalObjectives(
+absl::StatusOr<FrontCandidatePage> PgTrialStore::ListFrontCandidates(
     int64_t search_id, int after_number, int limit) {
-  return Transact<ObjectivePage>(
-      "listing trial objectives", [&](pqxx::transaction_base& txn) {
-        // Keyset pages along the (search_id, number) unique index.
-        ObjectivePage page;
+  return Transact<FrontCandidatePage>(
+      "listing front candidates",
+      [&](pqxx::transaction_base& txn) -> absl::StatusOr<FrontCandidatePage> {
+        // Keyset pages along the (search_id, number) unique index. The
+        // metrics blob holds what the columns do not (macro-F1 of both
+        // models, arena, spreads).
+        FrontCandidatePage page;
         for (const pqxx::row& r : txn.exec_params(
-                 "SELECT number, 1 - COALESCE(accuracy, 0), "
-                 "COALESCE(flash_bytes, 0), COALESCE(peak_sram_bytes, 0), "
-                 "COALESCE(macs, 0) FROM trials WHERE search_id = $1 "
-                 "AND number > $2 AND state IN (3, 6) ORDER BY number "
-                 "LIMIT $3",
+                 "SELECT number, state, arch_hash, metrics FROM trials "
+                 "WHERE search_id = $1 AND number > $2 AND state IN (3, 6) "
+                 "ORDER BY number LIMIT $3",
                  search_id, after_number, limit)) {
-          page.last_number = r[0].as<int>();
-          page.points.push_back({r[1].as<double>(), r[2].as<double>(),
-                                 r[3].as<double>(), r[4].as<double>()});
+          v1::Trial& t = page.trials.emplace_back();
+          t.set_number(r[0].as<int>());
+          t.set_state(static_cast<v1::TrialState>(r[1].as<int>()));
+          t.set_arch_hash(r[2].as<std::string>());
+          if (!t.mutable_metrics()->ParseFromString(Bytes(r[3]))) {
+            return absl::DataLossError(
+                absl::StrCat("search ", search_id, ", trial number ",
+                             t.number(), ": stored metrics are corrupt"));
+          }
+          page.last_number = t.number();
         }
         return page;
       });

@@ -69,9 +69,9 @@ class PgTrialStore : public TrialStore {
   absl::StatusOr<v1::Trial> GetTrial(int64_t trial_id) override;
   absl::StatusOr<std::vector<v1::Trial>> ListTrials(
       int64_t search_id, v1::TrialState state) override;
-  absl::StatusOr<ObjectivePage> ListFinalObjectives(int64_t search_id,
-                                                    int after_number,
-                                                    int limit) override;
+  absl::StatusOr<FrontCandidatePage> ListFrontCandidates(int64_t search_id,
+                                                         int after_number,
+                                                         int limit) override;
   absl::StatusOr<std::string> GetModel(
       int64_t trial_id, v1::ModelFormat format = v1::TORCHSCRIPT) override;
 

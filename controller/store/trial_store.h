@@ -45,9 +45,11 @@ struct LeasedTrial {
   std::string lease_id;
 };
 
-// A page of final trials' objectives (TrialStore::ListFinalObjectives).
-struct ObjectivePage {
-  std::vector<std::array<double, 4>> points;
+// A page of final trials as the Pareto front reads them
+// (TrialStore::ListFrontCandidates).
+struct FrontCandidatePage {
+  // Only number, state, arch_hash and metrics are set.
+  std::vector<v1::Trial> trials;
   int last_number = -1;  // Of the page's last trial; -1 when empty.
 };
 
@@ -59,6 +61,9 @@ struct TrialOutcome {
   std::string failure_reason;
   std::string model;  // TorchScript bytes; empty = none.
   std::string int8_model;  // Serialised v1::QuantizedModel; empty = none.
+  // FAILED on the data set itself (TrialResult.data_error): recording it
+  // also fails the search, see CompleteTrial.
+  bool data_error = false;
 };
 
 // What CompleteTrial did with a report.
@@ -67,6 +72,8 @@ struct CompletionResult {
   std::string detail;  // Why a report was not accepted.
   double duration_seconds = 0;  // From lease to report, when accepted.
   v1::Trial trial;  // When accepted: the trial as completed and stored.
+  // When accepted: the report (a data error) failed the search just now.
+  bool search_failed = false;
 };
 
 // One worker's report, for CompleteTrials.
@@ -211,12 +218,11 @@ class TrialStore {
   // In number order; `state` UNSPECIFIED = all.
   virtual absl::StatusOr<std::vector<v1::Trial>> ListTrials(
       int64_t search_id, v1::TrialState state) = 0;
-  // One page of the objectives of a search's SUCCEEDED and CACHED trials:
-  // those numbered above `after_number`, in number order, at most `limit`,
-  // in TrialObjectives order {1 - accuracy, flash, peak SRAM, MACs}, read
-  // from their columns only. A scan of the whole search page by page never
-  // holds it all in memory.
-  virtual absl::StatusOr<ObjectivePage> ListFinalObjectives(
+  // One page of a search's SUCCEEDED and CACHED trials with what the
+  // Pareto front's rules read (number, state, arch_hash, metrics): those
+  // numbered above `after_number`, in number order, at most `limit`. A scan
+  // of the whole search page by page never holds it all in memory.
+  virtual absl::StatusOr<FrontCandidatePage> ListFrontCandidates(
       int64_t search_id, int after_number, int limit) = 0;
   // The trained model of a trial (or of the trial it was cached from):
   // TorchScript bytes (TORCHSCRIPT, UNSPECIFIED) or a serialised
@@ -247,7 +253,11 @@ class TrialStore {
   // Records the outcome of a RUNNING trial if `lease_id` is its current
   // lease held by `worker_id`, and calls `observe` with the completed trial
   // (see "Policy observers"); otherwise changes nothing, does not call
-  // `observe`, and says why.
+  // `observe`, and says why. A FAILED outcome with data_error also fails
+  // its search, if still RUNNING, in the same transaction: SEARCH_FAILED
+  // with message "data: <failure reason>", its PENDING trials CANCELLED
+  // (so none is leased again; the RUNNING ones are cancelled by their next
+  // heartbeat), and search_failed set in the result.
   virtual absl::StatusOr<CompletionResult> CompleteTrial(
       int64_t trial_id, int64_t worker_id, const std::string& lease_id,
       const TrialOutcome& outcome, absl::Time now,

@@ -103,7 +103,16 @@ std::string ModelHeader(const LibraryInputs& in) {
       "/* Flash: the constant tables in model.c (weights, biases, multipliers, shifts,\n",
       " * layer table); the runtime's code and the label strings come on top. */\n",
       "#define TINYNAS_FLASH_BYTES ", in.tables.ConstantBytes(), "\n\n");
-  absl::StrAppend(&h, "/* Class names, by output index. */\n",
+  // The names also in the header, so the user sees the mapping where the
+  // output is declared (the data set's labels, sorted as the search mapped them).
+  std::vector<std::string> names;
+  for (int i = 0; i < m.num_classes(); ++i) {
+    names.push_back(absl::StrCat(i, " = \"", ClassLabel(m, i), "\""));
+  }
+  absl::StrAppend(&h,
+                  CComment(absl::StrCat("Class names, by output index (tinynas_labels): ",
+                                        absl::StrJoin(names, ", ")),
+                           0),
                   "extern const char *const tinynas_labels[TINYNAS_NUM_CLASSES];\n\n",
                   "/*\n * Runs the network on one input (TINYNAS_INPUT_SIZE int8 values) and ",
                   "writes\n * TINYNAS_NUM_CLASSES int8 logits to `output`. Returns 0 on success, ",

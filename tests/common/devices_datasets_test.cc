@@ -111,9 +111,15 @@ class DatasetsTest : public ::testing::Test {
     for (const std::string& f : files_) std::remove(f.c_str());
     std::remove(dir_.c_str());
   }
-  std::string Touch(const std::string& name) {
+  // A real UCR file: `rows` rows of `length` values, labels 1..3 in turn.
+  std::string WriteTsv(const std::string& name, int rows, int length) {
     const std::string path = dir_ + "/" + name;
-    std::ofstream(path) << "0\t1.0\n";
+    std::ofstream out(path);
+    for (int r = 0; r < rows; ++r) {
+      out << (r % 3) + 1;
+      for (int i = 0; i < length; ++i) out << '\t' << 0.25 * (r + i);
+      out << '\n';
+    }
     files_.push_back(path);
     return path;
   }
@@ -179,7 +185,7 @@ TEST_F(DatasetsTest, BuiltinShapeMismatchAndUnknownName) {
 }
 
 TEST_F(DatasetsTest, CustomDatasetWithRelativePaths) {
-  Touch("train.tsv");
+  WriteTsv("train.tsv", 6, 64);
   v1::DatasetSpec spec;
   spec.set_name("my-sensor");
   spec.set_format(v1::UCR_TSV);
@@ -189,6 +195,8 @@ TEST_F(DatasetsTest, CustomDatasetWithRelativePaths) {
   spec.set_num_classes(3);
   NAS_ASSERT_OK_AND_ASSIGN(v1::DatasetSpec d, ResolveDataset(spec, dir_));
   EXPECT_EQ(d.train_path(), dir_ + "/train.tsv");
+  EXPECT_EQ(d.summary().train_samples(), 6);
+  EXPECT_THAT(d.summary().class_names(), ElementsAre("1", "2", "3"));
 
   spec.set_evaluate_test(true);
   spec.set_num_classes(1);

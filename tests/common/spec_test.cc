@@ -1,5 +1,6 @@
 #include "common/spec.h"
 
+#include <functional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -411,6 +412,24 @@ TEST(SpecTest, ResultCacheKeyCoversArchitectureRecipeDataAndSeed) {
   other = spec;
   other.mutable_dataset()->set_train_subset(100);
   EXPECT_NE(ResultCacheKey(arch, other), key);
+  // How samples become inputs, and the folds.
+  const std::function<void(v1::DatasetSpec*)> changes[] = {
+      [](v1::DatasetSpec* d) { d->set_layout(v1::TIME_MAJOR); },
+      [](v1::DatasetSpec* d) { d->set_length(27); },
+      [](v1::DatasetSpec* d) { d->set_pad(v1::PAD_START); },
+      [](v1::DatasetSpec* d) { d->set_label_column("y"); },
+      [](v1::DatasetSpec* d) { d->set_normalization(v1::NORMALIZATION_NONE); },
+      [](v1::DatasetSpec* d) { d->set_folds(5); },
+  };
+  for (const auto& change : changes) {
+    other = spec;
+    change(other.mutable_dataset());
+    EXPECT_NE(ResultCacheKey(arch, other), key);
+  }
+  // The summary is what the files hold, not a choice: not in the key.
+  other = spec;
+  other.mutable_dataset()->mutable_summary()->set_padded(3);
+  EXPECT_EQ(ResultCacheKey(arch, other), key);
   EXPECT_NE(ResultCacheKey(spec.seed_architectures(2), spec), key);
 }
 

@@ -21,6 +21,7 @@ using ::nas::testing::StatusIs;
 using ::testing::AllOf;
 using ::testing::EndsWith;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::SizeIs;
 
@@ -90,23 +91,61 @@ TEST(SpecLimitsTest, EveryBrokenBoundIsNamed) {
   spec.mutable_custom_device()->set_clock_hz(-INFINITY);
   std::vector<std::string> problems;
   CheckSpecLimits(spec, &problems);
-  EXPECT_THAT(
-      problems,
-      ::testing::ElementsAre(
-          "name contains a control character (byte 0x0a at offset 1)",
-          "device: 101 bytes, at most 100 allowed",
-          "dataset.train_path: 4097 bytes, at most 4096 allowed",
-          "space.kernels: 257 entries, at most 256 allowed",
-          "seed_architectures: 1001 entries, at most 1000 allowed",
-          "training.epochs: at most 10000, got 10001",
-          "training.learning_rate: must be a finite number, got inf",
-          "budget.max_trials: at most 10000000, got 10000001",
-          "reward.weight_flash: must be a finite number, got nan",
-          "device.clock_hz: must be a finite number, got -inf"));
+  EXPECT_THAT(problems,
+              ::testing::ElementsAre(
+                  "name contains a control character (byte 0x0a at offset 1)",
+                  "device: 101 bytes, at most 100 allowed",
+                  "dataset.train_path: 4097 bytes, at most 4096 allowed",
+                  "space.kernels: 65 entries, at most 64 allowed",
+                  "seed_architectures: 101 entries, at most 100 allowed",
+                  "training.epochs: at most 10000, got 10001",
+                  "training.learning_rate: must be a finite number, got inf",
+                  "budget.max_trials: at most 100000, got 100001",
+                  "reward.weight_flash: must be a finite number, got nan",
+                  "device.clock_hz: must be a finite number, got -inf"));
   // CompleteSearchSpec refuses with them before anything else.
   EXPECT_THAT(CompleteSearchSpec(spec, DefaultDataRoot()),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("space.kernels: 257 entries")));
+                       HasSubstr("space.kernels: 65 entries")));
+}
+
+TEST(SpecLimitsTest, EachLimitHoldsAtExactlyItsValue) {
+  // The one table: at the value nothing, one over a problem naming it.
+  const auto problems_of = [](const v1::SearchSpec& spec) {
+    std::vector<std::string> problems;
+    CheckSpecLimits(spec, &problems);
+    return problems;
+  };
+  v1::SearchSpec at;
+  at.set_name(std::string(kMaxSpecNameLength, 'n'));
+  for (int i = 0; i < kMaxChoices; ++i) at.mutable_space()->add_channels(i + 1);
+  for (int i = 0; i < kMaxSeedArchitectures; ++i) at.add_seed_architectures();
+  at.mutable_budget()->set_max_trials(kMaxTrials);
+  EXPECT_THAT(problems_of(at), IsEmpty());
+  EXPECT_EQ(kMaxSpecNameLength, 200u);
+  EXPECT_EQ(kMaxChoices, 64);
+  EXPECT_EQ(kMaxSeedArchitectures, 100);
+  EXPECT_EQ(kMaxTrials, 100000);
+
+  v1::SearchSpec over = at;
+  over.set_name(std::string(kMaxSpecNameLength + 1, 'n'));
+  EXPECT_THAT(problems_of(over),
+              ::testing::ElementsAre("name: 201 bytes, at most 200 allowed"));
+  over = at;
+  over.mutable_space()->add_channels(1);
+  EXPECT_THAT(
+      problems_of(over),
+      ::testing::ElementsAre("space.channels: 65 entries, at most 64 allowed"));
+  over = at;
+  over.add_seed_architectures();
+  EXPECT_THAT(problems_of(over),
+              ::testing::ElementsAre(
+                  "seed_architectures: 101 entries, at most 100 allowed"));
+  over = at;
+  over.mutable_budget()->set_max_trials(kMaxTrials + 1);
+  EXPECT_THAT(
+      problems_of(over),
+      ::testing::ElementsAre("budget.max_trials: at most 100000, got 100001"));
 }
 
 }  // namespace

@@ -238,21 +238,6 @@ TEST(SanitizeReasonTest, DropsNulAndCutsAtCharacterBoundary) {
   EXPECT_EQ(cut, std::string(kMaxFailureReasonLength - 1, 'x'));
 }
 
-TEST(SubmissionLimitProblemsTest, NamesEachLimit) {
-  v1::SearchSpec spec;
-  spec.set_name(std::string(kMaxSearchNameLength + 1, 'n'));
-  for (int i = 0; i <= kMaxSpaceChoices; ++i)
-    spec.mutable_space()->add_kernels(3);
-  spec.mutable_budget()->set_max_trials(kMaxTrialsPerSearch + 1);
-  EXPECT_THAT(SubmissionLimitProblems(spec),
-              ElementsAre(HasSubstr("name: 201 characters"),
-                          HasSubstr("space.kernels: 65 choices"),
-                          HasSubstr("budget.max_trials")));
-  v1::SearchSpec fine;
-  fine.set_name("'; DROP TABLE trials; --");
-  EXPECT_THAT(SubmissionLimitProblems(fine), IsEmpty());
-}
-
 v1::Trial Scored(int64_t id, v1::TrialState state, double accuracy,
                  int64_t flash, int64_t sram, int64_t macs) {
   v1::Trial t;
@@ -265,6 +250,12 @@ v1::Trial Scored(int64_t id, v1::TrialState state, double accuracy,
   return t;
 }
 
+std::vector<int64_t> Ids(const std::vector<v1::Trial>& trials) {
+  std::vector<int64_t> ids;
+  for (const v1::Trial& t : trials) ids.push_back(t.id());
+  return ids;
+}
+
 TEST(ParetoTrialsTest, KeepsNonDominatedResultsBestAccuracyFirst) {
   std::vector<v1::Trial> trials = {
       Scored(1, v1::TRIAL_SUCCEEDED, 0.80, 1000, 500, 100),
@@ -274,10 +265,42 @@ TEST(ParetoTrialsTest, KeepsNonDominatedResultsBestAccuracyFirst) {
       Scored(5, v1::TRIAL_FAILED, 0.99, 1, 1, 1),   // Not a result.
       Scored(6, v1::TRIAL_PENDING, 0.99, 1, 1, 1),  // Not a result.
   };
-  std::vector<v1::Trial> front = ParetoTrials(trials);
-  std::vector<int64_t> ids;
-  for (const v1::Trial& t : front) ids.push_back(t.id());
-  EXPECT_THAT(ids, ElementsAre(2, 4, 1));
+  EXPECT_THAT(Ids(ParetoTrials(trials, FrontRules())), ElementsAre(2, 4, 1));
+}
+
+TEST(ParetoTrialsTest, OrdersByTheFrontsQualityThenSpread) {
+  std::vector<v1::Trial> trials = {
+      Scored(1, v1::TRIAL_SUCCEEDED, 0.90, 400, 600, 100),
+      Scored(2, v1::TRIAL_SUCCEEDED, 0.80, 2000, 500, 100),
+      Scored(3, v1::TRIAL_SUCCEEDED, 0.80, 500, 500, 100),
+  };
+  // Macro-F1 ranks 2 first; 1 and 3 tie on it (neither dominates: flash
+  // against SRAM), 3 has the smaller spread.
+  trials[0].mutable_metrics()->set_macro_f1(0.6);
+  trials[1].mutable_metrics()->set_macro_f1(0.9);
+  trials[2].mutable_metrics()->set_macro_f1(0.6);
+  trials[0].mutable_metrics()->set_macro_f1_spread(0.05);
+  trials[2].mutable_metrics()->set_macro_f1_spread(0.01);
+  FrontRules rules;
+  rules.macro_f1 = true;
+  EXPECT_THAT(Ids(ParetoTrials(trials, rules)), ElementsAre(2, 3, 1));
+  EXPECT_THAT(Ids(ParetoTrials(trials, FrontRules())), ElementsAre(1, 3));
+}
+
+TEST(ValidateTrialResultTest, SpreadsAreInTheUnitRange) {
+  v1::TrialResult result;
+  result.mutable_metrics()->set_folds(5);
+  result.mutable_metrics()->set_accuracy_spread(0.02);
+  EXPECT_THAT(ValidateTrialResult(result), IsOk());
+  result.mutable_metrics()->set_macro_f1_spread(NAN);
+  result.mutable_metrics()->set_folds(-1);
+  EXPECT_THAT(
+      ValidateTrialResult(result),
+      StatusIs(
+          absl::StatusCode::kInvalidArgument,
+          AllOf(
+              HasSubstr("result.metrics.macro_f1_spread: nan is not in [0, 1]"),
+              HasSubstr("result.metrics.folds"))));
 }
 
 }  // namespace

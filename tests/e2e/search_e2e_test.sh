@@ -23,47 +23,9 @@ worker_bin=$2
 nasctl_bin=$3
 src=$4
 
-tmp=$(mktemp -d /tmp/nase2e.XXXXXX)  # Short: the PostgreSQL socket lives here.
-pids=()
-pg_dir=$tmp/pg
-pg_started=0
-passed=0
-
-cleanup() {
-  local status=$?
-  trap - EXIT
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  ((pg_started)) && "$src/scripts/pg_cluster.sh" stop "$pg_dir" >/dev/null 2>&1 || true
-  if ((status != 0)); then
-    for log in "$tmp"/*.log; do
-      [[ -f "$log" ]] || continue
-      echo "----- last lines of $(basename "$log")"
-      tail -n 25 "$log"
-    done
-  fi
-  rm -rf "$tmp"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
-
-fail() {
-  echo "FAIL: $*"
-  echo "$passed passed, 1 failed"
-  exit 1
-}
-pass() {
-  echo "PASS: $*"
-  passed=$((passed + 1))
-}
+# shellcheck source=tests/e2e/e2e_lib.sh
+source "$src/tests/e2e/e2e_lib.sh" nase2e
 nasctl() { "$nasctl_bin" --controller "127.0.0.1:$port" "$@"; }
-# Debian's Python has python3-torch; prefer it to a pyenv/virtualenv python3.
-python=/usr/bin/python3
-[[ -x "$python" ]] || python=python3
-# Python one-liners over JSON on stdin.
-py() { "$python" -c "$1"; }
 
 # ---------------------------------------------------------------- 1. no DB
 set +e
@@ -80,8 +42,7 @@ grep -q "^nas-controller: cannot connect to database" "$tmp/nodb.err" ||
 pass "unreachable database: exit $nodb_status, '$(cat "$tmp/nodb.err")'"
 
 # ------------------------------------------------------- services start up
-db_uri=$("$src/scripts/pg_cluster.sh" start "$pg_dir")
-pg_started=1
+start_pg
 # Everything over TLS, as by default: mutual TLS for the workers, the token
 # for nasctl (through $TINYNAS_TLS_CA and $TINYNAS_TOKEN).
 tls=$tmp/tls
@@ -96,30 +57,12 @@ export TINYNAS_TOKEN
   --tls_client_ca="$tls/ca.pem" --api_tokens_file="$tls/api_tokens" \
   >"$tmp/controller.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 300); do
-  [[ -s "$tmp/port" ]] && break
-  kill -0 "${pids[0]}" 2>/dev/null || fail "nas-controller exited during start-up"
-  sleep 0.1
-done
-[[ -s "$tmp/port" ]] || fail "nas-controller wrote no port file in 30 s"
-port=$(cat "$tmp/port")
+wait_for_port
 
 # ---------------------------------------------------------- 2. bad specs
 # Refused at submit: nasctl exits 2 and names every listed word. The YAML
 # reader reports all of its problems (unknown layer type, wrong type) before
 # the semantic checks run, so the two kinds are submitted separately.
-submit_bad() {
-  local name=$1
-  shift
-  set +e
-  nasctl submit "$tmp/$name.yaml" >"$tmp/$name.out" 2>"$tmp/$name.err"
-  local status=$?
-  set -e
-  ((status == 2)) || fail "$name: nasctl exit $status, want 2: $(cat "$tmp/$name.err")"
-  for word in "$@"; do
-    grep -q -- "$word" "$tmp/$name.err" || fail "$name: '$word' not named in: $(cat "$tmp/$name.err")"
-  done
-}
 cat >"$tmp/malformed.yaml" <<'YAML'
 name: malformed
 dataset: {name: fashion-mnist}

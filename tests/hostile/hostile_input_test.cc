@@ -255,7 +255,7 @@ TEST_F(HostileInputTest, PathologicalSpecsAreRefusedQuickly) {
   grpc::Status status = SubmitProto(many);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(),
-              HasSubstr("seed_architectures: 20000 entries, at most 1000"));
+              HasSubstr("seed_architectures: 20000 entries, at most 100 allowed"));
   v1::SearchSpec deep = spec;
   v1::Architecture* arch = deep.add_seed_architectures();
   for (int i = 0; i < 100000; ++i) *arch->add_layers() = conv;
@@ -267,7 +267,7 @@ TEST_F(HostileInputTest, PathologicalSpecsAreRefusedQuickly) {
   status = SubmitProto(choices);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(),
-              HasSubstr("space.channels: 100000 entries, at most 256"));
+              HasSubstr("space.channels: 100000 entries, at most 64 allowed"));
   ExpectAlive();
   EXPECT_EQ(Count("SELECT COUNT(*) FROM searches"), 0);
 }

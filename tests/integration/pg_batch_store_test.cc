@@ -432,36 +432,60 @@ TEST_F(PgBatchStoreTest, ConcurrentLeaseCallsNeverShareATrialOrPassTheSlots) {
   ExpectCountersMatchTheTrials(search);
 }
 
-TEST_F(PgBatchStoreTest, FinalObjectivesComeFromTheColumns) {
+TEST_F(PgBatchStoreTest, FrontCandidatesCarryWhatTheRulesRead) {
   const int64_t search = NewSearch();
-  const int64_t worker = NewWorker("w", /*slots=*/2);
-  Queue(search, {"a", "b"});
-  NAS_ASSERT_OK_AND_ASSIGN(std::vector<LeasedTrial> leased,
-                           store_->LeaseTrials(worker, {"l1", "l2"}, kNow, kNow));
-  ASSERT_EQ(leased.size(), 2u);
+  const int64_t worker = NewWorker("w", /*slots=*/3);
+  Queue(search, {"a", "b", "c"});
+  NAS_ASSERT_OK_AND_ASSIGN(
+      std::vector<LeasedTrial> leased,
+      store_->LeaseTrials(worker, {"l1", "l2", "l3"}, kNow, kNow));
+  ASSERT_EQ(leased.size(), 3u);
+  // The figures only the metrics blob holds: int8 macro-F1, arena, spread.
+  TrialOutcome first = Succeeded(0.75);
+  first.metrics.set_int8(true);
+  first.metrics.set_macro_f1_int8(0.625);
+  first.metrics.set_arena_bytes(4096);
+  first.metrics.set_folds(5);
+  first.metrics.set_macro_f1_spread(0.03125);
   NAS_ASSERT_OK(store_
-                    ->CompleteTrial(leased[0].trial.id(), worker, "l1",
-                                    Succeeded(0.75), kNow, nullptr)
+                    ->CompleteTrial(leased[0].trial.id(), worker, "l1", first,
+                                    kNow, nullptr)
+                    .status());
+  TrialOutcome failed;
+  failed.state = v1::TRIAL_FAILED;
+  failed.failure_reason = "out of memory";
+  NAS_ASSERT_OK(store_
+                    ->CompleteTrial(leased[1].trial.id(), worker, "l2", failed,
+                                    kNow, nullptr)
                     .status());
   NAS_ASSERT_OK(store_
-                    ->CompleteTrial(leased[1].trial.id(), worker, "l2",
+                    ->CompleteTrial(leased[2].trial.id(), worker, "l3",
                                     Succeeded(0.5), kNow, nullptr)
                     .status());
-  using Point = std::array<double, 4>;
-  NAS_ASSERT_OK_AND_ASSIGN(ObjectivePage page,
-                           store_->ListFinalObjectives(search, -1, 10));
-  EXPECT_THAT(page.points,
-              ElementsAre(Point{0.25, 1000, 0, 0}, Point{0.5, 1000, 0, 0}));
-  EXPECT_EQ(page.last_number, leased[1].trial.number());
+  NAS_ASSERT_OK_AND_ASSIGN(FrontCandidatePage page,
+                           store_->ListFrontCandidates(search, -1, 10));
+  ASSERT_EQ(page.trials.size(), 2u);  // The FAILED one is no candidate.
+  const v1::Trial& t = page.trials[0];
+  EXPECT_EQ(t.number(), leased[0].trial.number());
+  EXPECT_EQ(t.state(), v1::TRIAL_SUCCEEDED);
+  EXPECT_EQ(t.arch_hash(), "hash-a");
+  EXPECT_EQ(t.metrics().macro_f1_int8(), 0.625);
+  EXPECT_EQ(t.metrics().arena_bytes(), 4096);
+  EXPECT_EQ(t.metrics().folds(), 5);
+  EXPECT_EQ(t.metrics().macro_f1_spread(), 0.03125);
+  EXPECT_EQ(page.trials[1].arch_hash(), "hash-c");
+  EXPECT_EQ(page.last_number, leased[2].trial.number());
   // Pages of one: the second starts after the first's number.
-  NAS_ASSERT_OK_AND_ASSIGN(page, store_->ListFinalObjectives(search, -1, 1));
-  EXPECT_THAT(page.points, ElementsAre(Point{0.25, 1000, 0, 0}));
+  NAS_ASSERT_OK_AND_ASSIGN(page, store_->ListFrontCandidates(search, -1, 1));
+  ASSERT_EQ(page.trials.size(), 1u);
+  EXPECT_EQ(page.trials[0].arch_hash(), "hash-a");
   NAS_ASSERT_OK_AND_ASSIGN(
-      page, store_->ListFinalObjectives(search, page.last_number, 1));
-  EXPECT_THAT(page.points, ElementsAre(Point{0.5, 1000, 0, 0}));
+      page, store_->ListFrontCandidates(search, page.last_number, 1));
+  ASSERT_EQ(page.trials.size(), 1u);
+  EXPECT_EQ(page.trials[0].arch_hash(), "hash-c");
   NAS_ASSERT_OK_AND_ASSIGN(
-      page, store_->ListFinalObjectives(search, page.last_number, 1));
-  EXPECT_THAT(page.points, IsEmpty());
+      page, store_->ListFrontCandidates(search, page.last_number, 1));
+  EXPECT_THAT(page.trials, IsEmpty());
   EXPECT_EQ(page.last_number, -1);
 }
 
@@ -493,10 +517,20 @@ TEST_F(PgBatchStoreTest, ParetoFrontSizeIsTheSameWhateverThePageSize) {
                       .status());
   }
   for (int page_size : {1, 2, 3, 100}) {
-    EXPECT_THAT(ParetoFrontSize(store_.get(), search, page_size),
+    EXPECT_THAT(ParetoFrontSize(store_.get(), search, FrontRules(), page_size),
                 HoldsValue(3))
         << "pages of " << page_size;
   }
+  // A floor that 0.6@1000 (and 0.55@1500 behind it) does not reach.
+  FrontRules floor;
+  floor.min_accuracy = 0.65;
+  for (int page_size : {1, 2, 100}) {
+    EXPECT_THAT(ParetoFrontSize(store_.get(), search, floor, page_size),
+                HoldsValue(2))
+        << "pages of " << page_size;
+  }
+  floor.min_accuracy = 0.85;  // Only 0.9@4000 is left.
+  EXPECT_THAT(ParetoFrontSize(store_.get(), search, floor, 2), HoldsValue(1));
 }
 
 }  // namespace

@@ -185,7 +185,7 @@ TEST_F(SearchServiceTest, MalformedRequestsAreInvalidArguments) {
   EXPECT_THAT(Submit(absl::StrReplaceAll(
                   EcgSpecYaml(), {{"ecg-test", std::string(201, 'n')}})),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("name: 201 characters")));
+                       HasSubstr("name: 201 bytes, at most 200 allowed")));
   EXPECT_THAT(GetSearch(0), StatusIs(absl::StatusCode::kInvalidArgument,
                                      HasSubstr("search_id")));
   EXPECT_THAT(GetSearch(-5),

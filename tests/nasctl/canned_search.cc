@@ -126,8 +126,6 @@ ReportData CannedSearch(const CannedSearchOptions& o) {
   s.set_started_unix_ms(kStartMs);
   s.set_finished_unix_ms(kStartMs + o.trials * 1500 + 2000);
   std::mt19937_64 rng(42);
-  std::vector<std::vector<double>> objectives;
-  std::vector<const v1::Trial*> trained;
   for (int n = 0; n < o.trials; ++n) data.trials.push_back(CannedTrial(data, n, rng, o));
   int done = 0, failed = 0, infeasible = 0;
   for (const v1::Trial& t : data.trials) {
@@ -135,8 +133,6 @@ ReportData CannedSearch(const CannedSearchOptions& o) {
     if (t.state() == v1::TRIAL_INFEASIBLE) ++infeasible;
     if (t.state() != v1::TRIAL_SUCCEEDED) continue;
     ++done;
-    trained.push_back(&t);
-    objectives.push_back(TrialObjectives(t.metrics()));
     if (t.reward() > s.best_reward()) {
       s.set_best_reward(t.reward());
       s.set_best_accuracy(t.metrics().accuracy());
@@ -146,7 +142,10 @@ ReportData CannedSearch(const CannedSearchOptions& o) {
   s.set_trials_done(done + failed);
   s.set_trials_failed(failed);
   s.set_trials_infeasible(infeasible);
-  for (size_t i : ParetoFrontIndices(objectives)) data.front.push_back(*trained[i]);
+  // As the controller answers GetParetoFront.
+  for (size_t i : ParetoFront(FrontRulesFor(s.spec()), data.trials)) {
+    data.front.push_back(data.trials[i]);
+  }
   data.policy = CannedPolicy(data, o);
   data.generated_unix_ms = s.finished_unix_ms() + 60000;
   return data;

@@ -170,11 +170,14 @@ TEST_F(CommandsTest, ParetoPassesTheDeviceAndPrintsTheTable) {
   service_.AddSearch(MakeSearch(1, v1::SEARCH_SUCCEEDED, 2));
   service_.AddTrial(MakeTrial(1, 101, 0, v1::TRIAL_SUCCEEDED, 0.8));
   service_.AddTrial(MakeTrial(1, 102, 1, v1::TRIAL_SUCCEEDED, 0.9));
+  // As the controller answers: the front's quality, best first.
+  service_.SetParetoFront(1, {MakeTrial(1, 102, 1, v1::TRIAL_SUCCEEDED, 0.9),
+                              MakeTrial(1, 101, 0, v1::TRIAL_SUCCEEDED, 0.8)});
   Result r = Nasctl({"pareto", "1", "--device", "rp2040"});
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(service_.last_pareto().device(), "rp2040");
-  EXPECT_THAT(r.out, HasSubstr("TRIAL  #  ACCURACY  MACRO-F1  FLOAT  PARAMS"));
-  // Best accuracy first.
+  EXPECT_THAT(r.out, HasSubstr("TRIAL  #  ACCURACY  MACRO-F1  SPREAD  FLOAT  PARAMS"));
+  // In the controller's order.
   EXPECT_LT(r.out.find("  102  1    0.9000"), r.out.find("  101  0    0.8000"));
 }
 

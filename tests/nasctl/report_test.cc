@@ -113,6 +113,27 @@ TEST(ReportHtmlTest, ThousandsOfTrialsKeepThePageBounded) {
   EXPECT_THAT(html, HasSubstr("<td>all</td><td class=\"num\">5000</td>"));
 }
 
+TEST(ReportHtmlTest, TheFrontIsShownInTheReportsMetricWithItsFloorAndSpread) {
+  ReportData data = CannedSearch({});
+  v1::SearchSpec& spec = *data.search.mutable_spec();
+  spec.mutable_reward()->set_metric("macro_f1_int8");
+  spec.mutable_constraints()->set_min_macro_f1(0.25);
+  ASSERT_FALSE(data.front.empty());
+  v1::Metrics* m = data.front[0].mutable_metrics();
+  m->set_folds(5);
+  m->set_macro_f1_spread(0.0123);
+  const std::string html = RenderReportHtml(data);
+  // The plots' quality axis, the table's column and the note follow the
+  // metric; the floor is a dashed line in each Pareto plot.
+  EXPECT_EQ(CountOccurrences(html, ">validation macro-F1<"), 3);
+  EXPECT_THAT(html, HasSubstr("<th class=\"num\">macro-F1</th><th class=\"num\">spread</th>"));
+  EXPECT_THAT(html, HasSubstr("<td class=\"num\">0.0123 (5 folds)</td>"));
+  EXPECT_THAT(html, HasSubstr("(validation macro-F1, the reward's metric"));
+  EXPECT_THAT(html, HasSubstr("below macro-F1 0.2500 (constraints.min_macro_f1) are kept off it"));
+  EXPECT_EQ(CountOccurrences(html, "<line class=\"limit\""), 2 + 3);
+  EXPECT_THAT(html, HasSubstr("macro-F1 floor 0.2500"));
+}
+
 TEST(ReportHtmlTest, EvolutionAndRandomPolicies) {
   CannedSearchOptions options;
   options.policy = "evolution";

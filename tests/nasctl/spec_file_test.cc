@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -15,6 +16,7 @@
 namespace nas::nasctl {
 namespace {
 
+using ::nas::testing::IsOk;
 using ::nas::testing::StatusIs;
 using ::testing::HasSubstr;
 
@@ -73,6 +75,30 @@ TEST_F(SpecFileTest, MissingEmptyAndDirectoryAreErrors) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("is empty")));
   EXPECT_THAT(LoadSpecYaml(dir_),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("is a directory")));
+}
+
+TEST_F(SpecFileTest, TextThatIsNotUtf8IsRefusedWithItsOffset) {
+  const std::string latin1 = Write("latin1.yaml", "name: x\ndataset: {name: caf\xe9}\n");
+  EXPECT_THAT(LoadSpecYaml(latin1),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr(latin1 + " is not UTF-8 text: byte 0xe9 at offset 27 (line 2)")));
+  // Well-formed UTF-8 of every length passes; the forms RFC 3629 forbids do
+  // not.
+  EXPECT_THAT(CheckIsText("f", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\n"), IsOk());
+  const std::pair<std::string, std::string> bad[] = {
+      {std::string("ab\0c", 4), "byte 0x00 at offset 2"},
+      {"\xc0\xaf", "byte 0xc0 at offset 0"},          // Overlong '/'.
+      {"x\xe0\x80\xaf", "byte 0xe0 at offset 1"},      // Overlong, 3 bytes.
+      {"\xed\xa0\x80", "byte 0xed at offset 0"},       // A surrogate.
+      {"\xf4\x90\x80\x80", "byte 0xf4 at offset 0"},   // Above U+10FFFF.
+      {"ok \xe2\x82", "byte 0xe2 at offset 3"},         // Cut short.
+      {"\x80", "byte 0x80 at offset 0"},               // A lone continuation.
+  };
+  for (const auto& [text, where] : bad) {
+    EXPECT_THAT(CheckIsText("f", text),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(where)))
+        << where;
+  }
 }
 
 }  // namespace

@@ -1,8 +1,10 @@
 #include "nasctl/views.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -90,19 +92,27 @@ TEST(ViewsTest, EtaUnknownBeforeTheFirstTrial) {
   EXPECT_THAT(RenderProgressLine(s, kStartMs + 1000), HasSubstr("best - | elapsed 1s | ETA -"));
 }
 
-TEST(ViewsTest, ParetoTableSortsByAccuracyAndShowsEveryColumn) {
+TEST(ViewsTest, ParetoTableKeepsTheRpcsOrderAndShowsEveryColumn) {
+  // GetParetoFront's order (the front's quality, best first) is kept.
   const std::string table = RenderParetoTable(
-      {TrainedTrial(7, 2, 0.81, 20000), TrainedTrial(9, 4, 0.875, 64000)});
+      {TrainedTrial(9, 4, 0.875, 64000), TrainedTrial(7, 2, 0.81, 20000)});
   const std::vector<std::string> lines = absl::StrSplit(table, '\n');
   ASSERT_GE(lines.size(), 3u);
   EXPECT_EQ(lines[0],
-            "TRIAL  #  ACCURACY  MACRO-F1  FLOAT  PARAMS     FLASH  PEAK SRAM    ARENA   MACS  "
-            "EST. LATENCY  ARCHITECTURE");
-  // Float-only trials (quantize: none): no second figure.
+            "TRIAL  #  ACCURACY  MACRO-F1  SPREAD  FLOAT  PARAMS     FLASH  PEAK SRAM    ARENA   "
+            "MACS  EST. LATENCY  ARCHITECTURE");
+  // Float-only trials (quantize: none): no second figure; one split: no
+  // spread.
   EXPECT_EQ(lines[1],
-            "    9  4    0.8750    0.8650      -  62,810  62.5 KiB    6.9 KiB  6.9 KiB  2.00M  "
-            "      156 ms  CONV2D(8,k3,s1,p1) LINEAR(10)");
+            "    9  4    0.8750    0.8650       -      -  62,810  62.5 KiB    6.9 KiB  6.9 KiB  "
+            "2.00M        156 ms  CONV2D(8,k3,s1,p1) LINEAR(10)");
   EXPECT_THAT(lines[2], HasSubstr("    7  2    0.8100"));
+  // Trained on folds: the spread of accuracy and macro-F1, never hidden.
+  v1::Trial folded = TrainedTrial(9, 4, 0.875, 64000);
+  folded.mutable_metrics()->set_folds(5);
+  folded.mutable_metrics()->set_accuracy_spread(0.0125);
+  folded.mutable_metrics()->set_macro_f1_spread(0.02);
+  EXPECT_THAT(RenderParetoTable({folded}), HasSubstr("0.8650  0.0125/0.0200      -"));
 }
 
 // A quantised trial: the int8 figures lead, the float accuracy beside them.
@@ -116,13 +126,13 @@ v1::Trial Int8Trial(int64_t id, int number, double float_accuracy, double int8_a
 }
 
 TEST(ViewsTest, QuantisedTrialsShowTheirInt8Figures) {
-  // Sorted by int8 accuracy: trial 5's float figure is the higher one.
+  // By int8 accuracy: trial 5's float figure is the higher one.
   const std::string front =
-      RenderParetoTable({Int8Trial(5, 1, 0.90, 0.70), Int8Trial(6, 2, 0.85, 0.84)});
+      RenderParetoTable({Int8Trial(6, 2, 0.85, 0.84), Int8Trial(5, 1, 0.90, 0.70)});
   const std::vector<std::string> lines = absl::StrSplit(front, '\n');
   ASSERT_GE(lines.size(), 3u);
-  EXPECT_THAT(lines[1], HasSubstr("    6  2    0.8400    0.8200  0.8500"));
-  EXPECT_THAT(lines[2], HasSubstr("    5  1    0.7000    0.6800  0.9000"));
+  EXPECT_THAT(lines[1], HasSubstr("    6  2    0.8400    0.8200       -  0.8500"));
+  EXPECT_THAT(lines[2], HasSubstr("    5  1    0.7000    0.6800       -  0.9000"));
 
   v1::Trial noted = Int8Trial(7, 3, 0.9, 0.8);
   noted.mutable_metrics()->add_notes("int8 accuracy 80.0% is 10.0 points below float 90.0%");
@@ -276,6 +286,110 @@ TEST(ViewsTest, PolicyStateOfRandomSearchIsShort) {
   state.set_policy("random");
   EXPECT_EQ(RenderPolicyState(1, state),
             "search 1: random policy\n  observed     0 results (0 models)\n");
+}
+
+// A completed JapaneseVowels spec as the controller stores it.
+v1::DatasetSpec VowelsDataset() {
+  v1::DatasetSpec d;
+  d.set_name("japanese-vowels");
+  d.set_format(v1::TS);
+  d.mutable_input_shape()->add_dims(12);
+  d.mutable_input_shape()->add_dims(29);
+  d.set_num_classes(9);
+  d.set_length(29);
+  d.set_pad(v1::PAD_END);
+  d.set_layout(v1::CHANNEL_MAJOR);
+  d.set_normalization(v1::NORMALIZATION_ZSCORE);
+  d.set_validation_fraction(0.1);
+  d.set_folds(5);
+  d.set_evaluate_test(true);
+  v1::DatasetSummary* s = d.mutable_summary();
+  s->set_train_samples(270);
+  s->set_test_samples(370);
+  for (int c = 1; c <= 9; ++c) s->add_class_names(absl::StrCat(c));
+  s->set_padded(638);
+  s->set_min_length(7);
+  s->set_max_length(29);
+  return d;
+}
+
+TEST(ViewsTest, ShowListsTheDataSet) {
+  v1::Search s = RunningSearch();
+  *s.mutable_spec()->mutable_dataset() = VowelsDataset();
+  const std::string details = RenderSearchDetails(s, nullptr, kStartMs + 1000);
+  EXPECT_THAT(details,
+              HasSubstr("  dataset      japanese-vowels (ts), 270 train / 370 test samples\n"
+                        "  input        12 channels x 29 (stored 7..29 long: padded 638, cut 0 "
+                        "to length 29, at the end)\n"
+                        "  classes      9: 1, 2, 3, 4, 5, 6, 7, 8, 9\n"
+                        "  normalization zscore per channel (training split's mean and std)\n"
+                        "  validation   5 stratified folds (mean \u00b1 spread), test file "
+                        "scored\n"));
+  // The report's one line says the same.
+  EXPECT_EQ(DatasetSummary(VowelsDataset()),
+            "japanese-vowels (ts), 270 train / 370 test samples; input 12 channels x 29 "
+            "(stored 7..29 long: padded 638, cut 0 to length 29, at the end); classes 9: 1, "
+            "2, 3, 4, 5, 6, 7, 8, 9; normalization zscore per channel (training split's mean "
+            "and std); validation 5 stratified folds (mean \u00b1 spread), test file scored");
+}
+
+TEST(ViewsTest, DataSetLinesOfImagesAndOfHoldOutSplits) {
+  v1::DatasetSpec d;
+  d.set_name("fashion-mnist");
+  d.set_format(v1::IDX);
+  d.mutable_input_shape()->add_dims(1);
+  d.mutable_input_shape()->add_dims(28);
+  d.mutable_input_shape()->add_dims(28);
+  d.set_num_classes(10);
+  d.set_normalization(v1::NORMALIZATION_SCALE);
+  d.set_validation_fraction(0.2);
+  d.set_train_subset(6000);
+  d.mutable_summary()->set_train_samples(60000);
+  const std::string text = DatasetSummary(d);
+  EXPECT_EQ(text,
+            "fashion-mnist (idx), 60,000 train samples, train subset 6000; input 1x28x28 "
+            "(channels x height x width); classes 10; normalization scale (x / 255); "
+            "validation hold-out 20% (stratified)");
+  // Nothing padded or cut: no such clause.
+  v1::DatasetSpec even = VowelsDataset();
+  even.mutable_summary()->set_padded(0);
+  EXPECT_THAT(DatasetSummary(even), HasSubstr("input 12 channels x 29; classes"));
+}
+
+TEST(ViewsTest, ManyClassNamesAreAbbreviated) {
+  v1::DatasetSummary s;
+  for (int c = 0; c < 20; ++c) s.add_class_names(absl::StrCat("word", c));
+  EXPECT_EQ(ClassNamesText(s),
+            "word0, word1, word2, word3, word4, word5, word6, word7, ..., word18, word19");
+  v1::DatasetSummary odd;
+  odd.add_class_names(std::string("bell\x07") + std::string(30, 'x'));
+  EXPECT_EQ(ClassNamesText(odd), "bell?xxxxxxxxxxxxxxxxxxx...");
+}
+
+TEST(ViewsTest, FoldedFiguresShowTheirSpread) {
+  v1::Trial folded = Int8Trial(8, 2, 0.93, 0.912);
+  folded.mutable_metrics()->set_folds(5);
+  folded.mutable_metrics()->set_accuracy_spread(0.014);
+  folded.mutable_metrics()->set_macro_f1_spread(0.021);
+  const std::string table = RenderTrialTable({folded, TrainedTrial(9, 3, 0.8, 1000)});
+  EXPECT_THAT(table, HasSubstr("0.9120 \u00b1 0.0140  0.8920 \u00b1 0.0210  0.9300"));
+  EXPECT_THAT(table, Not(HasSubstr("0.8000 \u00b1")));  // One hold-out split.
+  // Columns line up on the screen: "\u00b1" is two bytes, one column.
+  const std::vector<std::string> lines = absl::StrSplit(table, '\n');
+  ASSERT_GE(lines.size(), 3u);
+  auto column_after = [](const std::string& line, const std::string& text) {
+    const std::string before = line.substr(0, line.find(text) + text.size());
+    return before.size() - std::count(before.begin(), before.end(), '\xC2');
+  };
+  EXPECT_EQ(column_after(lines[1], "0.9120 \u00b1 0.0140"), column_after(lines[2], "0.8000"));
+  v1::Search s = RunningSearch();
+  const std::string details = RenderSearchDetails(s, &folded, kStartMs + 1000);
+  EXPECT_THAT(details, HasSubstr("accuracy     0.9120 \u00b1 0.0140 (macro-F1 0.8920 \u00b1 "
+                                 "0.0210), int8 runtime"));
+  EXPECT_THAT(details, HasSubstr("float        0.9300 (macro-F1 0.9200)"));
+  EXPECT_THAT(details, HasSubstr("folds        mean \u00b1 spread over 5 folds"));
+  EXPECT_THAT(RenderTrialEvent(folded), HasSubstr("int8 acc 0.9120 \u00b1 0.0140 reward"));
+  EXPECT_EQ(ScoreWithSpread(0.5, 0.1, 1), "0.5000");
 }
 
 }  // namespace

@@ -374,6 +374,10 @@ TEST_F(CLibraryChecksTest, TheLibraryHoldsTheRuntimeAndTheDocumentedFiles) {
   EXPECT_THAT(header, HasSubstr("int tinynas_invoke(const int8_t *input, int8_t *output);"));
   EXPECT_THAT(header, HasSubstr("extern const char *const tinynas_labels[TINYNAS_NUM_CLASSES];"));
   EXPECT_THAT(header, HasSubstr("#define TINYNAS_INPUT_FEATURES 20\n"));
+  // The class names are in the header too, by output index.
+  EXPECT_THAT(header, HasSubstr("by output index (tinynas_labels): 0 = \"a \"quoted\" one\""));
+  // ... made safe for a comment ("*/" and trigraphs broken up).
+  EXPECT_THAT(header, HasSubstr("3 = \"back\\slash * /\""));
   EXPECT_THAT(FileText(files, "model.c"),
               HasSubstr("  \"a \\\"quoted\\\" one\",\n  \"na\\303\\257ve\",\n"));
   const std::string readme = FileText(files, "README.md");
