@@ -127,7 +127,7 @@ std::vector<std::pair<std::string, std::string>> DatasetLines(const v1::DatasetS
     lines.emplace_back("classes", absl::StrCat(d.num_classes()));
   }
   const std::string normalization = NormalizationText(d.normalization());
-  if (!normalization.empty()) lines.emplace_back("normalization", normalization);
+  if (!normalization.empty()) lines.emplace_back("normalise", normalization);
   if (d.folds() > 1 || d.validation_fraction() > 0) {
     lines.emplace_back("validation", ValidationText(d));
   }

@@ -107,7 +107,7 @@ jv_id=$(nasctl submit "$tmp/jv.yaml" --json | py 'import json,sys; print(json.lo
 watch_search "$jv_id"
 nasctl show "$jv_id" >"$tmp/jv-show.txt"
 grep -q "padded" "$tmp/jv-show.txt" || fail "show does not tell the padding: $(cat "$tmp/jv-show.txt")"
-grep -q "zscore" "$tmp/jv-show.txt" || fail "show does not tell the normalisation: $(cat "$tmp/jv-show.txt")"
+grep -q "normalise    zscore" "$tmp/jv-show.txt" || fail "show does not tell the normalisation: $(cat "$tmp/jv-show.txt")"
 nasctl show "$jv_id" --json >"$tmp/jv-show.json"
 nasctl pareto "$jv_id" --json >"$tmp/jv-front.json"
 jv_status=0

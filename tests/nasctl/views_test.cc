@@ -322,14 +322,14 @@ TEST(ViewsTest, ShowListsTheDataSet) {
                         "  input        12 channels x 29 (stored 7..29 long: padded 638, cut 0 "
                         "to length 29, at the end)\n"
                         "  classes      9: 1, 2, 3, 4, 5, 6, 7, 8, 9\n"
-                        "  normalization zscore per channel (training split's mean and std)\n"
+                        "  normalise    zscore per channel (training split's mean and std)\n"
                         "  validation   5 stratified folds (mean \u00b1 spread), test file "
                         "scored\n"));
   // The report's one line says the same.
   EXPECT_EQ(DatasetSummary(VowelsDataset()),
             "japanese-vowels (ts), 270 train / 370 test samples; input 12 channels x 29 "
             "(stored 7..29 long: padded 638, cut 0 to length 29, at the end); classes 9: 1, "
-            "2, 3, 4, 5, 6, 7, 8, 9; normalization zscore per channel (training split's mean "
+            "2, 3, 4, 5, 6, 7, 8, 9; normalise zscore per channel (training split's mean "
             "and std); validation 5 stratified folds (mean \u00b1 spread), test file scored");
 }
 
@@ -348,7 +348,7 @@ TEST(ViewsTest, DataSetLinesOfImagesAndOfHoldOutSplits) {
   const std::string text = DatasetSummary(d);
   EXPECT_EQ(text,
             "fashion-mnist (idx), 60,000 train samples, train subset 6000; input 1x28x28 "
-            "(channels x height x width); classes 10; normalization scale (x / 255); "
+            "(channels x height x width); classes 10; normalise scale (x / 255); "
             "validation hold-out 20% (stratified)");
   // Nothing padded or cut: no such clause.
   v1::DatasetSpec even = VowelsDataset();
