@@ -3,6 +3,8 @@
 // by the real nasctl binary (`nasctl submit`) and a proto SearchSpec sent
 // over gRPC. And a spec file that is not UTF-8 text: one line from nasctl,
 // exit 2, nothing sent.
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -97,10 +99,15 @@ class SubmissionLimitsTest : public ControllerFixture {
  protected:
   void SetUp() override {
     ControllerFixture::SetUp();
-    dir_ = ::testing::TempDir() + "/submission_limits";
-    std::string ignored;
-    RunCommand(absl::StrCat("rm -rf '", dir_, "' && mkdir -p '", dir_, "'"),
-               &ignored);
+    // A folder of this test's own: ctest runs the tests of this suite in
+    // parallel processes.
+    char pattern[] = "/tmp/nas_submission_limitsXXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override {
+    std::filesystem::remove_all(dir_);
+    ControllerFixture::TearDown();
   }
 
   // The spec as a proto, over gRPC.
