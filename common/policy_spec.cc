@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "common/reward.h"
 
 namespace nas {
 namespace {
@@ -39,6 +40,24 @@ void CheckQLearning(const v1::QLearningSpec& q, Problems* p) {
     Need(q.size_bins(i) > 0 && rising,
          absl::StrCat("qlearning.size_bins[", i, "]"),
          "> 0 and larger than the bin before", q.size_bins(i), p);
+  }
+}
+
+// initial_q must lie within the rewards a feasible network can get (a bad
+// reward spec is reported by the reward's own checks).
+void CheckInitialQ(const v1::SearchSpec& spec, Problems* p) {
+  absl::StatusOr<RewardRange> range =
+      FeasibleRewardRange(spec.reward(), spec.custom_device(), spec.constraints());
+  const double q = spec.qlearning().initial_q();
+  if (!range.ok() || !std::isfinite(q)) return;
+  if (q < range->low || q > range->high) {
+    p->push_back(absl::StrCat(
+        "qlearning.initial_q: must be within the rewards a feasible network can get, [",
+        range->low, ", ", range->high, "] for reward '",
+        spec.reward().type().empty() ? "accuracy" : spec.reward().type(), "', got ", q,
+        q > range->high ? " (above every reward, each untried action would look best and the "
+                          "policy would walk at random)"
+                        : " (below every reward)"));
   }
 }
 
@@ -103,7 +122,14 @@ void FillPolicyDefaults(v1::SearchSpec* spec) {
     }
     if (!q->has_learning_rate()) q->set_learning_rate(0.01);
     if (!q->has_discount()) q->set_discount(1.0);
-    if (!q->has_initial_q()) q->set_initial_q(0.5);
+    if (!q->has_initial_q()) {
+      // The middle of what a feasible network can score: above it, every
+      // untried action would look best and the greedy choice would walk at
+      // random; 0.5 (MetaQNN's value) for an accuracy reward.
+      absl::StatusOr<RewardRange> range =
+          FeasibleRewardRange(spec->reward(), spec->custom_device(), spec->constraints());
+      q->set_initial_q(range.ok() ? (range->low + range->high) / 2 : 0.5);
+    }
     if (!q->has_replay_per_model()) q->set_replay_per_model(128);
     if (q->size_bins_size() == 0) {
       for (int32_t bin : DefaultSizeBins(spec->dataset().input_shape())) {
@@ -133,7 +159,10 @@ void CheckPolicy(const v1::SearchSpec& spec, Problems* problems) {
     problems->push_back(absl::StrCat(
         "evolution: given but the policy is '", policy, "'"));
   }
-  if (policy == "qlearning") CheckQLearning(spec.qlearning(), problems);
+  if (policy == "qlearning") {
+    CheckQLearning(spec.qlearning(), problems);
+    CheckInitialQ(spec, problems);
+  }
   if (policy == "evolution") CheckEvolution(spec.evolution(), problems);
   if (spec.reward().draw_lambdas() && spec.reward().type() != "max") {
     problems->push_back(absl::StrCat(

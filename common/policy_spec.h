@@ -29,7 +29,8 @@ int DefaultPopulation(int max_trials);
 int DefaultSample(int population);
 
 // Fills every unset field of the section the spec's policy uses
-// (qlearning: learning_rate 0.01, discount 1, initial_q 0.5,
+// (qlearning: learning_rate 0.01, discount 1, initial_q the middle of
+// FeasibleRewardRange (0.5 for an accuracy reward),
 // replay_per_model 128, the default schedule and size bins; evolution:
 // population, sample, remove "oldest", mutation_rate 0.5). Needs the
 // budget, and the data set's input shape for the size bins ({1} when the

@@ -114,6 +114,18 @@ absl::StatusOr<double> Linear(const v1::RewardSpec& spec, double acc,
   return spec.alpha() * acc - (1 - spec.alpha()) * cost;
 }
 
+absl::StatusOr<double> Scalarise(const v1::RewardSpec& spec, double acc,
+                                 const std::vector<Resource>& resources) {
+  const std::string& type = spec.type();
+  if (type.empty() || type == "accuracy") return acc;
+  if (type == "weighted_exp") return WeightedExp(spec, acc, resources);
+  if (type == "max") return MaxReward(spec, acc, resources);
+  if (type == "linear") return Linear(spec, acc, resources);
+  return absl::InvalidArgumentError(
+      absl::StrCat("reward.type: unknown type '", type,
+                   "' (accuracy, weighted_exp, max or linear)"));
+}
+
 }  // namespace
 
 absl::StatusOr<double> ComputeReward(const v1::RewardSpec& spec,
@@ -129,16 +141,31 @@ absl::StatusOr<double> ComputeReward(const v1::RewardSpec& spec,
                    metrics)) {
     acc = 0.0;
   }
-  const std::vector<Resource> resources =
-      Resources(metrics, ComputeLimits(device, constraints));
-  const std::string& type = spec.type();
-  if (type.empty() || type == "accuracy") return *acc;
-  if (type == "weighted_exp") return WeightedExp(spec, *acc, resources);
-  if (type == "max") return MaxReward(spec, *acc, resources);
-  if (type == "linear") return Linear(spec, *acc, resources);
-  return absl::InvalidArgumentError(
-      absl::StrCat("reward.type: unknown type '", type,
-                   "' (accuracy, weighted_exp, max or linear)"));
+  return Scalarise(spec, *acc,
+                   Resources(metrics, ComputeLimits(device, constraints)));
+}
+
+absl::StatusOr<RewardRange> FeasibleRewardRange(const v1::RewardSpec& spec,
+                                                const v1::DeviceProfile& device,
+                                                const v1::Constraints& constraints) {
+  // Every scalarisation is monotone in ACC and in each usage on its own, so
+  // its extremes over the feasible box are at the box's corners: ACC 0 or 1,
+  // each limited usage 0 or its limit.
+  std::vector<Resource> resources = Resources(v1::Metrics(), ComputeLimits(device, constraints));
+  RewardRange range{INFINITY, -INFINITY};
+  const size_t corners = size_t{1} << (resources.size() + 1);
+  for (size_t corner = 0; corner < corners; ++corner) {
+    for (size_t i = 0; i < resources.size(); ++i) {
+      resources[i].usage = (corner >> (i + 1)) & 1 ? resources[i].limit : 0;
+    }
+    absl::StatusOr<double> reward = Scalarise(spec, corner & 1 ? 1.0 : 0.0, resources);
+    if (!reward.ok()) return reward.status();
+    range.low = std::min(range.low, *reward);
+    range.high = std::max(range.high, *reward);
+  }
+  range.low += 0.0;  // -0 (max's best) shows as 0.
+  range.high += 0.0;
+  return range;
 }
 
 }  // namespace nas

@@ -37,6 +37,23 @@ absl::StatusOr<double> ComputeReward(const v1::RewardSpec& spec,
                                      const v1::DeviceProfile& device,
                                      const v1::Constraints& constraints);
 
+// The interval the reward of a feasible trained candidate lies in: ACC in
+// [0, 1] and every limited usage within its limit (Pi in [0, 1]).
+// "accuracy": [0, 1]; "linear": [-(1 - alpha), alpha] ([0, alpha] when
+// nothing is limited); "max": [-max_k(largest term k), 0], the error term's
+// largest being min(1 - error_bound, 10) / lambda_error and each limited
+// resource's 1 / lambda_i; "weighted_exp": the sum of the terms' intervals
+// over the norm. Infeasible candidates score below it. Q-learning's default
+// initial_q is its midpoint (an initial_q above it would make every untried
+// action the greedy choice). Errors as ComputeReward's for a bad spec.
+struct RewardRange {
+  double low = 0;
+  double high = 0;
+};
+absl::StatusOr<RewardRange> FeasibleRewardRange(const v1::RewardSpec& spec,
+                                                const v1::DeviceProfile& device,
+                                                const v1::Constraints& constraints);
+
 }  // namespace nas
 
 #endif  // NAS_COMMON_REWARD_H_

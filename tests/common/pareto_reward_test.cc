@@ -337,6 +337,45 @@ TEST_F(RewardTest, LinearIsMonasScalarisation) {
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("reward.alpha")));
 }
 
+// The rewards a feasible network can get, worked by hand for each type.
+TEST_F(RewardTest, FeasibleRangeIsWhatTheCornersScore) {
+  v1::RewardSpec spec;
+  absl::StatusOr<RewardRange> range = FeasibleRewardRange(spec, device_, constraints_);
+  ASSERT_THAT(range.status(), IsOk());
+  EXPECT_EQ(range->low, 0);
+  EXPECT_EQ(range->high, 1);
+  // max: -max(e / 1, flash / 1, sram / 0.5) with e <= 1 - 0.1: [-2, 0].
+  spec.set_type("max");
+  spec.set_lambda_error(1);
+  spec.set_lambda_flash(1);
+  spec.set_lambda_sram(0.5);
+  spec.set_lambda_macs(1);
+  spec.set_error_bound(0.1);
+  range = FeasibleRewardRange(spec, device_, constraints_);
+  EXPECT_DOUBLE_EQ(range->low, -2);
+  EXPECT_DOUBLE_EQ(range->high, 0);
+  // linear, alpha 0.7: [0.7*0 - 0.3*1, 0.7*1 - 0.3*0].
+  spec.set_type("linear");
+  spec.set_alpha(0.7);
+  range = FeasibleRewardRange(spec, device_, constraints_);
+  EXPECT_DOUBLE_EQ(range->low, -0.3);
+  EXPECT_DOUBLE_EQ(range->high, 0.7);
+  // weighted_exp: (1*ACC + 0.5*e^(-P_flash)) / 1.5 over ACC, P in [0, 1].
+  spec.set_type("weighted_exp");
+  spec.set_weight_accuracy(1);
+  spec.set_weight_flash(0.5);
+  spec.set_exp_flash(-1);
+  range = FeasibleRewardRange(spec, device_, constraints_);
+  EXPECT_NEAR(range->low, 0.5 * std::exp(-1.0) / 1.5, 1e-12);
+  EXPECT_NEAR(range->high, 1.5 / 1.5, 1e-12);
+  // Every reward of a feasible network falls inside.
+  EXPECT_GE(*ComputeReward(spec, metrics_, device_, constraints_), range->low);
+  EXPECT_LE(*ComputeReward(spec, metrics_, device_, constraints_), range->high);
+  spec.set_type("bogus");
+  EXPECT_THAT(FeasibleRewardRange(spec, device_, constraints_).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("reward.type")));
+}
+
 TEST_F(RewardTest, UnknownTypeAndMetric) {
   v1::RewardSpec spec;
   spec.set_type("bayes");

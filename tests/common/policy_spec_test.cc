@@ -82,6 +82,39 @@ TEST(PolicySpecTest, CompleteFillsQLearningDefaults) {
   EXPECT_FALSE(spec.has_evolution());
 }
 
+// MetaQNN's 0.5 is the middle of an accuracy reward's range, but above
+// every reward `max` (<= 0) or `linear` with alpha 0.5 (<= 0.5) can give: the
+// default is the middle of the scalarisation's range instead.
+TEST(PolicySpecTest, DefaultInitialQIsTheMiddleOfTheRewardsRange) {
+  NAS_ASSERT_OK_AND_ASSIGN(v1::SearchSpec spec,
+                           Complete("policy: qlearning\nreward: {type: max}"));
+  EXPECT_DOUBLE_EQ(spec.qlearning().initial_q(), -0.5);  // [-1, 0].
+  NAS_ASSERT_OK_AND_ASSIGN(
+      spec, Complete("policy: qlearning\nreward: {type: max, lambda_flash: 0.5}"));
+  EXPECT_DOUBLE_EQ(spec.qlearning().initial_q(), -1.0);  // [-2, 0].
+  NAS_ASSERT_OK_AND_ASSIGN(
+      spec, Complete("policy: qlearning\nreward: {type: linear, alpha: 0.8}"));
+  EXPECT_DOUBLE_EQ(spec.qlearning().initial_q(), 0.3);  // [-0.2, 0.8].
+  NAS_ASSERT_OK_AND_ASSIGN(spec, Complete("policy: qlearning\nreward: {type: accuracy}"));
+  EXPECT_DOUBLE_EQ(spec.qlearning().initial_q(), 0.5);
+}
+
+TEST(PolicySpecTest, InitialQOutsideTheRewardsRangeIsRefused) {
+  EXPECT_THAT(Complete("policy: qlearning\nqlearning: {initial_q: 0.5}\nreward: {type: max}"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("qlearning.initial_q: must be within the rewards a "
+                                       "feasible network can get, [-1, 0] for reward 'max', "
+                                       "got 0.5"),
+                             HasSubstr("walk at random"))));
+  EXPECT_THAT(Complete("policy: qlearning\nqlearning: {initial_q: -0.1}"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("[0, 1] for reward 'accuracy', got -0.1 (below every reward)")));
+  NAS_ASSERT_OK_AND_ASSIGN(
+      v1::SearchSpec spec,
+      Complete("policy: qlearning\nqlearning: {initial_q: -0.25}\nreward: {type: max}"));
+  EXPECT_EQ(spec.qlearning().initial_q(), -0.25);  // Inside: kept.
+}
+
 TEST(PolicySpecTest, CompleteKeepsWhatTheUserSet) {
   NAS_ASSERT_OK_AND_ASSIGN(v1::SearchSpec spec, Complete(R"y(
 policy: qlearning

@@ -10,10 +10,15 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "common/architecture.h"
+#include "common/datasets.h"
+#include "common/spec.h"
 #include "controller/policy/qlearning.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/controller/qlearning_test_util.h"
+#include "tests/controller/test_specs.h"
 #include "tests/status_matchers.h"
 
 namespace nas::controller {
@@ -21,6 +26,7 @@ namespace {
 
 using ::nas::testing::Arch;
 using ::nas::testing::EcgQSpec;
+using ::nas::testing::EcgSpecYaml;
 using ::nas::testing::FashionQSpec;
 using ::nas::testing::IsOk;
 using ::nas::testing::kConvNet;
@@ -109,6 +115,49 @@ TEST(QLearningUpdateTest, ReplayRepeatsTheUpdateByHand) {
   EXPECT_EQ(write->q_values[0].updates(), 4);
   EXPECT_DOUBLE_EQ(write->q_values[1].q(), 0.875);
   EXPECT_EQ(write->q_values[1].updates(), 4);
+}
+
+// With `max` every reward is <= 0. MetaQNN's Q init 0.5 lies above all of
+// them, so every untried action stayed the greedy choice and epsilon 0 still
+// walked at random. The default initial_q is now the middle of the reward's
+// range (-0.5 here): once two networks have been scored, the greedy path is
+// the better one's trajectory, every time.
+TEST(QLearningUpdateTest, WithRewardsBelowZeroTheGreedyPathFollowsTheBestTrajectory) {
+  const std::string yaml = absl::StrCat(EcgSpecYaml(), R"y(policy: qlearning
+reward: {type: max}
+qlearning:
+  epsilon_schedule: [{epsilon: 1.0, models: 2}, {epsilon: 0.0, models: 20}]
+  learning_rate: 1
+  replay_per_model: 0
+)y");
+  NAS_ASSERT_OK_AND_ASSIGN(v1::SearchSpec spec,
+                           ParseAndCompleteSearchSpecYaml(yaml, DefaultDataRoot()));
+  EXPECT_DOUBLE_EQ(spec.qlearning().initial_q(), -0.5);
+  const v1::Architecture best = Arch(kConvNet);
+  const v1::Architecture worse =
+      Arch("CONV1D(4,k3,s1,p1) BATCHNORM RELU MAXPOOL1D(k2,s2) LINEAR(5)");
+  NAS_ASSERT_OK_AND_ASSIGN(std::unique_ptr<QLearningSearch> policy, NewPolicy(spec));
+  ASSERT_THAT(Observe(policy.get(), MakeTrial(best, v1::TRIAL_SUCCEEDED, -0.2)), IsOk());
+  ASSERT_THAT(Observe(policy.get(), MakeTrial(worse, v1::TRIAL_SUCCEEDED, -0.9)), IsOk());
+  NAS_ASSERT_OK_AND_ASSIGN(std::vector<v1::Architecture> greedy,
+                           policy->Propose({1, 2}, 8));
+  ASSERT_EQ(greedy.size(), 8u);
+  for (const v1::Architecture& arch : greedy) {
+    EXPECT_EQ(ArchitectureToString(arch), ArchitectureToString(best));
+  }
+
+  // The old default, 0.5, above every reward: the same two observations
+  // leave the greedy proposals wandering off the best trajectory.
+  spec.mutable_qlearning()->set_initial_q(0.5);
+  NAS_ASSERT_OK_AND_ASSIGN(policy, NewPolicy(spec));
+  ASSERT_THAT(Observe(policy.get(), MakeTrial(best, v1::TRIAL_SUCCEEDED, -0.2)), IsOk());
+  ASSERT_THAT(Observe(policy.get(), MakeTrial(worse, v1::TRIAL_SUCCEEDED, -0.9)), IsOk());
+  NAS_ASSERT_OK_AND_ASSIGN(greedy, policy->Propose({1, 2}, 8));
+  int off_path = 0;
+  for (const v1::Architecture& arch : greedy) {
+    off_path += ArchitectureToString(arch) != ArchitectureToString(best);
+  }
+  EXPECT_GT(off_path, 0);
 }
 
 TEST(QLearningUpdateTest, RestoreFromWritesEqualsFeedingOneByOne) {
