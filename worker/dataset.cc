@@ -31,13 +31,7 @@ const std::string& PathOf(const v1::DatasetSpec& spec, FileRole role) {
 // The key under which an InputsCache keeps the inputs of one file as `spec`
 // reads it: everything ReadSamples reads it by.
 std::string InputsKey(const v1::DatasetSpec& spec, FileRole role) {
-  const bool train = role == FileRole::kTrain;
-  return absl::StrCat(
-      v1::DatasetFormat_Name(spec.format()), "\n", PathOf(spec, role), "\n",
-      train ? spec.train_labels_path() : spec.test_labels_path(), "\nlayout ",
-      static_cast<int>(spec.layout()), "\nlength ", spec.length(), "\npad ",
-      static_cast<int>(spec.pad()), "\nlabel ", spec.label_column(), "\nshape ",
-      absl::StrJoin(spec.input_shape().dims(), ","));
+  return data::ReadingKey(spec, role);
 }
 
 // One file as loaded: its inputs (perhaps shared) and what ReadSamples said

@@ -3,22 +3,16 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
+#include "common/data/samples.h"
 
 namespace nas::worker {
 
 std::string DatasetCache::Key(const v1::DatasetSpec& spec) {
-  std::string key = absl::StrCat(static_cast<int>(spec.format()), "\n",
-                                 spec.train_path(), "\n",
-                                 spec.train_labels_path());
+  std::string key = data::ReadingKey(spec, data::FileRole::kTrain);
   if (spec.evaluate_test()) {
-    absl::StrAppend(&key, "\n", spec.test_path(), "\n", spec.test_labels_path());
+    absl::StrAppend(&key, "\n", data::ReadingKey(spec, data::FileRole::kTest));
   }
-  absl::StrAppend(&key, "\nshape ", absl::StrJoin(spec.input_shape().dims(), ","),
-                  "\nclasses ", spec.num_classes(), "\nlayout ",
-                  static_cast<int>(spec.layout()), "\nlength ", spec.length(),
-                  "\npad ", static_cast<int>(spec.pad()), "\nlabel ",
-                  spec.label_column());
+  absl::StrAppend(&key, "\nclasses ", spec.num_classes());
   // The class names fix the label mapping; one name a line, length first
   // so that no name can pass for another.
   for (const std::string& name : spec.summary().class_names()) {

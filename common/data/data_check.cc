@@ -89,10 +89,7 @@ bool AppendIdentity(const std::string& path, std::string* key) {
 // and every spec field the readers use. Empty when a file is missing.
 std::string CacheKey(const v1::DatasetSpec& spec, FileRole role) {
   const bool train = role == FileRole::kTrain;
-  std::string key = absl::StrCat(spec.format(), " ",
-                                 absl::StrJoin(spec.input_shape().dims(), ","),
-                                 " ", spec.layout(), " ", spec.length(), " ",
-                                 spec.pad(), " ", spec.label_column(), "\n");
+  std::string key = absl::StrCat(ReadingKey(spec, role), "\n");
   if (!AppendIdentity(train ? spec.train_path() : spec.test_path(), &key) ||
       !AppendIdentity(
           train ? spec.train_labels_path() : spec.test_labels_path(), &key)) {

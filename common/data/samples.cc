@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/data/formats.h"
 #include "common/status_macros.h"
 
@@ -59,6 +60,17 @@ absl::StatusOr<RawSamples> ReadSamples(const v1::DatasetSpec& spec,
                                             samples.labels.size(), " labels"));
   }
   return samples;
+}
+
+std::string ReadingKey(const v1::DatasetSpec& spec, FileRole role) {
+  const bool train = role == FileRole::kTrain;
+  return absl::StrCat(
+      v1::DatasetFormat_Name(spec.format()), "\n",
+      train ? spec.train_path() : spec.test_path(), "\n",
+      train ? spec.train_labels_path() : spec.test_labels_path(), "\nshape ",
+      absl::StrJoin(spec.input_shape().dims(), ","), "\nlayout ",
+      static_cast<int>(spec.layout()), "\nlength ", spec.length(), "\npad ",
+      static_cast<int>(spec.pad()), "\nlabel ", spec.label_column());
 }
 
 std::vector<std::string> SortedDistinctLabels(

@@ -64,6 +64,13 @@ absl::StatusOr<RawSamples> ReadSamples(const v1::DatasetSpec& spec,
                                        FileRole role,
                                        const ReadOptions& options = {});
 
+// Everything in `spec` that changes what ReadSamples returns for `role`
+// besides the files' contents, as text: the format, the role's data and
+// labels paths, input_shape, layout, length, pad and label_column. Every
+// cache of read files keys on it, so a reading option added here reaches
+// them all.
+std::string ReadingKey(const v1::DatasetSpec& spec, FileRole role);
+
 // The distinct label texts in class order: numeric order when every label
 // is a number ("2" < "10"), text order otherwise. A label's class index is
 // its position in this list.
